@@ -1,0 +1,120 @@
+# SF Food Trucks — one Pulumi program (Go) for a local Docker stack (dev) and AWS ECS Fargate (prod).
+# `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO       ?= go
+STACK    ?= dev
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
+IMAGE    ?= foodtrucks-web:dev
+FUZZTIME ?= 10s
+SAMPLE_DATA ?= $(abspath $(CURDIR)/../shared/data)
+
+# Pulumi state stays in this checkout (no Pulumi account needed); the passphrase
+# that encrypts stack secrets is generated once and kept beside the state.
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(CURDIR)/.pulumi-state/passphrase
+export PULUMI_SKIP_UPDATE_CHECK := true
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+## ---- deploy ----
+
+.PHONY: state
+state:
+	@mkdir -p .pulumi-state
+	@test -s "$(PULUMI_CONFIG_PASSPHRASE_FILE)" || { umask 077; head -c 32 /dev/urandom | base64 > "$(PULUMI_CONFIG_PASSPHRASE_FILE)"; echo "created a stack-secrets passphrase in $(PULUMI_CONFIG_PASSPHRASE_FILE) (keep it)"; }
+	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (see README, Prerequisites)"; exit 1; }
+
+.PHONY: up
+up: state ## Deploy the dev stack on the local Docker engine and print the app URL
+	pulumi stack select --create dev --secrets-provider passphrase
+	GOFLAGS=-tags=localonly pulumi up --stack dev --yes
+	@echo; echo "SF Food Trucks is at: $$(pulumi stack output url --stack dev)"
+
+.PHONY: preview
+preview: state ## Show what `up` would change (STACK=dev|prod)
+	pulumi stack select --create $(STACK) --secrets-provider passphrase
+	$(if $(filter dev,$(STACK)),GOFLAGS=-tags=localonly) pulumi preview --stack $(STACK)
+
+.PHONY: destroy
+destroy: state ## Remove everything the stack made (STACK=dev|prod); asks first
+	$(if $(filter dev,$(STACK)),GOFLAGS=-tags=localonly) pulumi destroy --stack $(STACK)
+
+.PHONY: up-prod
+up-prod: state ## Deploy the prod stack on AWS (ECS Fargate); generates the ES password on first use
+	pulumi stack select --create prod --secrets-provider passphrase
+	@pulumi config get esPassword --stack prod >/dev/null 2>&1 || { \
+	  head -c 24 /dev/urandom | base64 | tr -d '/+=' | pulumi config set --secret esPassword --stack prod; \
+	  echo "generated the Elasticsearch password (stack secret esPassword)"; }
+	pulumi up --stack prod
+	@echo; echo "SF Food Trucks is at: $$(pulumi stack output url --stack prod)"
+
+## ---- build and run ----
+
+bin/foodtrucks: $(shell find webapp -name '*.go' -o -path 'webapp/ui/static/*' -type f 2>/dev/null) go.mod go.sum
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $@ ./webapp
+
+.PHONY: build
+build: bin/foodtrucks ## Build the web app binary into bin/
+
+.PHONY: run
+run: ## Run the web app on the host (ES_URL defaults to http://localhost:9200)
+	ES_URL=$${ES_URL:-http://localhost:9200} PORT=$${PORT:-5000} $(GO) run ./webapp serve
+
+.PHONY: image
+image: bin/foodtrucks ## Build the web image (foodtrucks-web:dev) from a host-built binary
+	cp /etc/ssl/certs/ca-certificates.crt bin/ca-certificates.crt
+	DOCKER_BUILDKIT=1 docker build --build-arg BINARY_SOURCE=prebuilt \
+	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+	  -f webapp/Dockerfile -t $(IMAGE) .
+	@docker images $(IMAGE)
+
+## ---- test ----
+
+.PHONY: esnode
+esnode: ## Build the Elasticsearch test node from its published jars (cached in .cache/)
+	bash webapp/internal/search/esnode/build.sh
+
+.PHONY: test
+test: esnode ## Run every test (unit, mocks, real Docker, real browser, real ES node) and a short fuzz pass
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+.PHONY: e2e
+e2e: ## Live suite against a real Elasticsearch from Docker (needs internet to pull it)
+	@echo "e2e: not wired yet"; exit 1
+
+.PHONY: bench
+bench: ## Run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: lint
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+.PHONY: fmt
+fmt: ## Format the Go code
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps Pulumi state and caches)
+	rm -rf bin artifacts
