@@ -1,0 +1,204 @@
+package permits
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+)
+
+// MaxSourceBytes bounds what Fetch reads from a file or URL. The full data
+// set is about 0.5 MiB as JSON; the bound only stops a runaway or hostile
+// source from exhausting memory.
+const MaxSourceBytes = 64 << 20
+
+// SODARowLimit is the page size Fetch asks a SODA endpoint for. SODA pages
+// at 1000 rows unless told otherwise, which would silently cut the data set
+// short; the whole data set is a few hundred rows.
+const SODARowLimit = 50000
+
+// ErrTooLarge is returned when a source exceeds MaxSourceBytes.
+var ErrTooLarge = errors.New("permit data larger than the size limit")
+
+// Fetch reads permits from source: an http(s) URL or a local file path.
+// A SODA resource URL (…/resource/<id>.json) is asked for all rows at once
+// by adding $limit unless the URL already sets one. A nil client means a
+// default client with a two-minute timeout.
+func Fetch(ctx context.Context, client *http.Client, source string) ([]foodtrucks.Permit, Report, error) {
+	var (
+		permits []foodtrucks.Permit
+		report  Report
+		err     error
+	)
+	if isURL(source) {
+		permits, report, err = fetchURL(ctx, client, source)
+	} else {
+		permits, report, err = readFile(ctx, source)
+	}
+	report.Source = source
+	if report.Skipped == nil {
+		fresh := newReport(report.Format)
+		fresh.Source = source
+		report = fresh
+	}
+	return permits, report, err
+}
+
+func isURL(source string) bool {
+	lower := strings.ToLower(source)
+	return strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://")
+}
+
+func fetchURL(ctx context.Context, client *http.Client, source string) ([]foodtrucks.Permit, Report, error) {
+	if client == nil {
+		client = &http.Client{Timeout: 2 * time.Minute}
+	}
+	target, isSODA, err := sodaURL(source)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, Report{}, fmt.Errorf("permit data URL %q: %w", redact(source), err)
+	}
+	req.Header.Set("Accept", "application/json, text/csv;q=0.9, */*;q=0.1")
+	req.Header.Set("User-Agent", "sf-foodtrucks")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, Report{}, fmt.Errorf("fetching permit data: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		msg := strings.Join(strings.Fields(string(excerpt)), " ")
+		if msg != "" {
+			msg = ": " + quoteStart(msg)
+		}
+		return nil, Report{}, fmt.Errorf("fetching permit data from %s: HTTP %s%s", redact(source), resp.Status, msg)
+	}
+	if resp.ContentLength > MaxSourceBytes {
+		return nil, Report{}, fmt.Errorf("fetching permit data from %s: %w (%d bytes announced, limit %d)",
+			redact(source), ErrTooLarge, resp.ContentLength, MaxSourceBytes)
+	}
+	permits, report, err := readLimited(ctx, resp.Body)
+	if err != nil {
+		return nil, report, fmt.Errorf("permit data from %s: %w", redact(source), err)
+	}
+	if isSODA && report.RowsRead >= SODARowLimit {
+		report.Warnings = append(report.Warnings, fmt.Sprintf(
+			"the SODA endpoint returned %d rows, the page size asked for: the data set may be larger and cut short", report.RowsRead))
+	}
+	return permits, report, nil
+}
+
+// sodaURL adds $limit to a SODA resource URL that does not set one, and
+// keeps every other query parameter as given.
+func sodaURL(source string) (target string, isSODA bool, err error) {
+	u, err := url.Parse(source)
+	if err != nil {
+		return "", false, fmt.Errorf("permit data URL: %w", err)
+	}
+	if u.Host == "" {
+		return "", false, fmt.Errorf("permit data URL %q has no host", redact(source))
+	}
+	dir, file := path.Split(u.Path)
+	isSODA = path.Base(dir) == "resource" && strings.HasSuffix(strings.ToLower(file), ".json")
+	if !isSODA {
+		return source, false, nil
+	}
+	query := u.Query()
+	if query.Has("$limit") {
+		return source, true, nil
+	}
+	limit := "$limit=" + strconv.Itoa(SODARowLimit)
+	if u.RawQuery == "" {
+		u.RawQuery = limit
+	} else {
+		u.RawQuery += "&" + limit
+	}
+	return u.String(), true, nil
+}
+
+// redact drops credentials and the query (SODA app tokens travel there)
+// from a URL before it goes into an error message or a log line.
+func redact(source string) string {
+	u, err := url.Parse(source)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	u.User = nil
+	if u.RawQuery != "" {
+		u.RawQuery = "…"
+	}
+	return u.String()
+}
+
+func readFile(ctx context.Context, name string) ([]foodtrucks.Permit, Report, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, Report{}, fmt.Errorf("permit data file: %w", err)
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		return nil, Report{}, fmt.Errorf("permit data file %s is a directory", name)
+	}
+	permits, report, err := readLimited(ctx, f)
+	if err != nil {
+		return nil, report, fmt.Errorf("permit data file %s: %w", name, err)
+	}
+	return permits, report, nil
+}
+
+// readLimited runs Read over r, stopping at MaxSourceBytes or when ctx ends.
+func readLimited(ctx context.Context, r io.Reader) ([]foodtrucks.Permit, Report, error) {
+	lr := &limitedReader{ctx: ctx, r: r, left: MaxSourceBytes}
+	permits, report, err := Read(lr)
+	if lr.err != nil {
+		// The parser may have wrapped or replaced the reader's error; the
+		// reader's own is the one that explains what happened.
+		return nil, report, lr.err
+	}
+	return permits, report, err
+}
+
+type limitedReader struct {
+	ctx  context.Context
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	if err := l.ctx.Err(); err != nil {
+		l.err = err
+		return 0, err
+	}
+	if l.left <= 0 {
+		// Probe for one more byte: a source of exactly the limit is fine.
+		var probe [1]byte
+		n, err := l.r.Read(probe[:])
+		if n > 0 {
+			l.err = fmt.Errorf("%w (%d MiB)", ErrTooLarge, MaxSourceBytes>>20)
+			return 0, l.err
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
