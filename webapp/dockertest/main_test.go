@@ -1,0 +1,10 @@
+package dockertest_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dockertest.Main(m)) }
