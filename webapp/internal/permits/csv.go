@@ -39,7 +39,8 @@ func readCSV(br *bufio.Reader) ([]foodtrucks.Permit, Report, error) {
 	c := newCollector(FormatCSV)
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1 // a row of the wrong width is skipped, not fatal
-	cr.LazyQuotes = true    // a stray quote in a name should not cost the row
+	// Quotes are read strictly, as the portal writes them: a lenient reader
+	// would let one stray quote swallow the lines after it into one field.
 	cr.ReuseRecord = true
 
 	header, err := cr.Read()
@@ -83,7 +84,11 @@ func readCSV(br *bufio.Reader) ([]foodtrucks.Permit, Report, error) {
 			}
 			var parseErr *csv.ParseError
 			if errors.As(err, &parseErr) {
-				c.skip(skipMalformed)
+				if errors.Is(parseErr.Err, csv.ErrBareQuote) {
+					c.skip(skipStrayQuote)
+				} else {
+					c.skip(skipBadQuote)
+				}
 				continue
 			}
 			return nil, c.report, fmt.Errorf("reading CSV after %d rows: %w", c.report.RowsRead, err)

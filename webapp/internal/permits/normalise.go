@@ -27,7 +27,10 @@ const (
 	skipDuplicateID = "duplicate id"
 	skipIDTooLong   = "id longer than 512 bytes"
 	skipColumnCount = "wrong number of CSV columns"
-	skipMalformed   = "malformed CSV record"
+	skipStrayQuote  = "stray quote in an unquoted CSV field"
+	// A quoted field left open runs on to the end of the file; the lines it
+	// swallowed are lost with it.
+	skipBadQuote = "unbalanced quote in a CSV field"
 )
 
 // Repairs made to kept rows, as counted in Report.Repaired.
@@ -139,6 +142,9 @@ func (c *collector) add(raw rawRow) {
 
 func (c *collector) finish() ([]foodtrucks.Permit, Report) {
 	c.report.Trucks = len(c.applicants)
+	if c.report.Usable == 0 {
+		c.report.Warnings = append(c.report.Warnings, "no usable permits in the input")
+	}
 	return c.permits, c.report
 }
 

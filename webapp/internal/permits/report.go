@@ -70,13 +70,11 @@ func (r Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "usable trucks:\t%d\t(distinct applicants with at least one usable permit)\n", r.Trucks)
 	fmt.Fprintf(tw, "without location:\t%d\t(searchable, but not on the map)\n", r.NoLocation)
 	fmt.Fprintf(tw, "rows skipped:\t%d\n", r.SkippedTotal())
+	// Each list is aligned on its own, so one long reason does not push the
+	// numbers of every other line across the screen.
 	writeCounts(tw, r.Skipped, "")
 	if len(r.Repaired) > 0 {
-		total := 0
-		for _, n := range r.Repaired {
-			total += n
-		}
-		fmt.Fprintf(tw, "rows repaired:\t%d\n", total)
+		fmt.Fprintf(tw, "repairs in kept rows:\n")
 		writeCounts(tw, r.Repaired, "")
 	}
 	fmt.Fprintf(tw, "statuses:\n")
@@ -84,14 +82,15 @@ func (r Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "facility types:\n")
 	writeCounts(tw, r.FacilityTypes, "(none given)")
 	for _, warning := range r.Warnings {
-		fmt.Fprintf(tw, "warning:\t%s\n", warning)
+		fmt.Fprintf(tw, "warning: %s\n", warning)
 	}
 	return tw.Flush()
 }
 
 // writeCounts lists counts largest first, ties by name, so the output is
 // stable from run to run.
-func writeCounts(w io.Writer, counts map[string]int, emptyName string) {
+func writeCounts(tw *tabwriter.Writer, counts map[string]int, emptyName string) {
+	tw.Flush()
 	names := make([]string, 0, len(counts))
 	for name := range counts {
 		names = append(names, name)
@@ -107,6 +106,7 @@ func writeCounts(w io.Writer, counts map[string]int, emptyName string) {
 		if label == "" {
 			label = emptyName
 		}
-		fmt.Fprintf(w, "  %s\t%d\n", label, counts[name])
+		fmt.Fprintf(tw, "  %s\t%d\n", label, counts[name])
 	}
+	tw.Flush()
 }
