@@ -1,0 +1,73 @@
+// Package local deploys the app to the user's own Docker engine (target
+// local, stack dev): a private bridge network, a named volume for the
+// search data, Elasticsearch and the web containers built from
+// webapp/Dockerfile. The same nouns as the aws target: network, storage,
+// search, web.
+package local
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// Outputs are the dev stack's outputs (the export name is in the tag).
+type Outputs struct {
+	URL         pulumi.StringOutput      `pulumi:"url"`        // the first web replica
+	WebURLs     pulumi.StringArrayOutput `pulumi:"webUrls"`    // every replica
+	ESEndpoint  pulumi.StringInput       `pulumi:"esEndpoint"` // nil unless localEsPublishPort is set
+	NetworkName pulumi.StringOutput      `pulumi:"networkName"`
+	VolumeName  pulumi.StringOutput      `pulumi:"volumeName"`
+	WebImage    pulumi.StringOutput      `pulumi:"webImage"` // the local image ID the containers run
+	ESImage     pulumi.StringOutput      `pulumi:"esImage"`  // the Elasticsearch image reference
+}
+
+// Deploy registers the dev stack's resources. cfg must be valid.
+func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
+	network, err := newNetwork(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	storage, err := newStorage(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	search, err := newSearch(ctx, cfg, network, storage)
+	if err != nil {
+		return nil, err
+	}
+	web, err := newWeb(ctx, cfg, network, search)
+	if err != nil {
+		return nil, err
+	}
+
+	out := &Outputs{
+		URL:         pulumi.String(web.URLs[0]).ToStringOutput(),
+		WebURLs:     pulumi.ToStringArray(web.URLs).ToStringArrayOutput(),
+		NetworkName: network.Name,
+		VolumeName:  storage.VolumeName,
+		WebImage:    web.ImageID,
+		ESImage:     search.ImageRef,
+	}
+	if cfg.Local.ESPublishPort > 0 {
+		out.ESEndpoint = pulumi.String(hostURL(cfg.Local.BindAddress, cfg.Local.ESPublishPort))
+	}
+	return out, nil
+}
+
+// hostURL is the address a browser on this machine uses for a port
+// published on bindAddress: a wildcard bind is reached through loopback.
+func hostURL(bindAddress string, port int) string {
+	host := bindAddress
+	if ip := net.ParseIP(bindAddress); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return fmt.Sprintf("http://%s/", net.JoinHostPort(host, strconv.Itoa(port)))
+}

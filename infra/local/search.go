@@ -1,0 +1,130 @@
+package local
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// SearchAlias is the name the web containers reach Elasticsearch by, on the
+// local network and (through Service Connect) on AWS alike.
+const SearchAlias = "es"
+
+const (
+	esPort     = 9200
+	esDataPath = "/usr/share/elasticsearch/data"
+	// Elasticsearch checks for at least this many open files.
+	esNoFile = 65535
+)
+
+// Search is the single Elasticsearch node.
+type Search struct {
+	pulumi.ResourceState
+	Container *docker.Container
+	ImageRef  pulumi.StringOutput // repository:tag
+}
+
+func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage *Storage) (*Search, error) {
+	s := &Search{}
+	if err := ctx.RegisterComponentResource("foodtrucks:local:Search", "search", s); err != nil {
+		return nil, err
+	}
+	ref := cfg.ESImage + ":" + cfg.ESVersion
+	image, err := docker.NewRemoteImage(ctx, "elasticsearch", &docker.RemoteImageArgs{
+		Name: pulumi.String(ref),
+		// Keep the ~1 GB image on destroy: the next `make up` then starts
+		// without downloading it again.
+		KeepLocally: pulumi.Bool(true),
+	}, pulumi.Parent(s))
+	if err != nil {
+		return nil, err
+	}
+
+	args := &docker.ContainerArgs{
+		Name: pulumi.String(cfg.Name("search")),
+		// The image ID, not the name: a name or a remote digest makes the
+		// provider see a change on every up.
+		Image:  image.ImageId,
+		Envs:   searchEnv(cfg),
+		Memory: pulumi.Int(cfg.ESMemoryMB),
+		Ulimits: docker.ContainerUlimitArray{
+			docker.ContainerUlimitArgs{Name: pulumi.String("nofile"), Soft: pulumi.Int(esNoFile), Hard: pulumi.Int(esNoFile)},
+		},
+		Volumes: docker.ContainerVolumeArray{
+			docker.ContainerVolumeArgs{VolumeName: storage.VolumeName, ContainerPath: pulumi.String(esDataPath)},
+		},
+		NetworksAdvanced: docker.ContainerNetworksAdvancedArray{
+			docker.ContainerNetworksAdvancedArgs{Name: network.Name, Aliases: pulumi.ToStringArray([]string{SearchAlias})},
+		},
+		Healthcheck: &docker.ContainerHealthcheckArgs{
+			Tests:    pulumi.ToStringArray(searchHealthTest(cfg)),
+			Interval: pulumi.String("10s"),
+			Timeout:  pulumi.String("10s"),
+			// A cold start (JVM, plugins, first cluster state) takes tens of seconds.
+			StartPeriod: pulumi.String("60s"),
+			Retries:     pulumi.Int(6),
+		},
+		Restart: pulumi.String("unless-stopped"),
+		// pulumi up returns only when the cluster answers, so the web
+		// containers (which depend on this one) start against a live node.
+		Wait:        pulumi.Bool(true),
+		WaitTimeout: pulumi.Int(cfg.Local.WaitTimeout),
+		// Let Elasticsearch flush and close shards on stop.
+		DestroyGraceSeconds: pulumi.Int(30),
+		Labels:              containerLabels(cfg, "search"),
+	}
+	if cfg.Local.ESPublishPort > 0 {
+		args.Ports = docker.ContainerPortArray{docker.ContainerPortArgs{
+			Internal: pulumi.Int(esPort),
+			External: pulumi.Int(cfg.Local.ESPublishPort),
+			Ip:       pulumi.String(cfg.Local.BindAddress),
+		}}
+	}
+	container, err := docker.NewContainer(ctx, "elasticsearch", args, pulumi.Parent(s))
+	if err != nil {
+		return nil, err
+	}
+	s.Container = container
+	s.ImageRef = image.Name
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"image": image.Name, "container": container.Name})
+}
+
+// searchEnv configures a single node. With security off (the dev default,
+// as in the original app) anyone on the private network may query it; with
+// security on, the elastic user's password comes from the stack secret and
+// the environment is stored as a secret. HTTP stays plain either way: the
+// traffic never leaves the bridge network, and the web app's URL is the
+// same http://es:9200 as in prod.
+func searchEnv(cfg config.Config) pulumi.StringArrayInput {
+	env := []string{
+		"discovery.type=single-node",
+		"cluster.name=" + cfg.Name("search"),
+		fmt.Sprintf("ES_JAVA_OPTS=-Xms%dm -Xmx%dm", cfg.ESHeapMB, cfg.ESHeapMB),
+		"xpack.security.enabled=" + strconv.FormatBool(cfg.ESSecurity),
+		// Keep the image from auto-configuring TLS on the HTTP layer.
+		"xpack.security.http.ssl.enabled=false",
+		"xpack.security.transport.ssl.enabled=false",
+		"xpack.ml.enabled=false", // not used; saves memory and start-up time
+	}
+	if !cfg.ESSecurity {
+		return pulumi.ToStringArray(env)
+	}
+	env = append(env, "ELASTIC_PASSWORD="+cfg.ESPassword)
+	return pulumi.ToSecret(pulumi.ToStringArray(env)).(pulumi.StringArrayOutput)
+}
+
+// searchHealthTest asks for cluster health with curl (in the official
+// image). A timeout answers 408, so -f fails the check. The password is read
+// from the container's own environment, so it is not written into the
+// healthcheck definition.
+func searchHealthTest(cfg config.Config) []string {
+	auth := ""
+	if cfg.ESSecurity {
+		auth = `-u "elastic:$ELASTIC_PASSWORD" `
+	}
+	return []string{"CMD-SHELL", fmt.Sprintf(`curl -fsS %s"http://localhost:%d/_cluster/health?wait_for_status=yellow&timeout=5s"`, auth, esPort)}
+}

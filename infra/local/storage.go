@@ -1,0 +1,33 @@
+package local
+
+import (
+	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// Storage holds the search data. The volume's inputs are its name and
+// labels only, so no change to a container can replace it; the index
+// survives container replacement and `pulumi up`. `pulumi destroy` removes
+// it unless retainData is set.
+type Storage struct {
+	pulumi.ResourceState
+	VolumeName pulumi.StringOutput
+}
+
+func newStorage(ctx *pulumi.Context, cfg config.Config) (*Storage, error) {
+	s := &Storage{}
+	if err := ctx.RegisterComponentResource("foodtrucks:local:Storage", "storage", s); err != nil {
+		return nil, err
+	}
+	vol, err := docker.NewVolume(ctx, "search-data", &docker.VolumeArgs{
+		Name:   pulumi.String(cfg.Name("search-data")),
+		Labels: volumeLabels(cfg, "storage"),
+	}, pulumi.Parent(s), pulumi.RetainOnDelete(cfg.RetainData))
+	if err != nil {
+		return nil, err
+	}
+	s.VolumeName = vol.Name
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"volumeName": vol.Name})
+}

@@ -1,0 +1,171 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// Paths of the web image build, relative to infra/: Pulumi runs the program
+// there (Pulumi.yaml main: infra/), and the Docker provider resolves the
+// Dockerfile against the working directory, not against the context. The
+// context is the repository root because the module's go.mod is there;
+// webapp/Dockerfile.dockerignore keeps everything but the web sources out.
+const (
+	WebBuildContext = ".."
+	WebDockerfile   = "../webapp/Dockerfile"
+)
+
+// The UI sources on the host, relative to the project root, and where the
+// dev mode mounts them.
+const (
+	uiSourceDir = "webapp/ui/static"
+	uiMountPath = "/ui"
+)
+
+// webUser is the image's own numeric non-root user; set again here so the
+// container runs unprivileged even if the image changed.
+const webUser = "65532:65532"
+
+// Web is the web image and its containers.
+type Web struct {
+	pulumi.ResourceState
+	ImageID    pulumi.StringOutput
+	Containers []*docker.Container
+	URLs       []string
+}
+
+func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Search) (*Web, error) {
+	w := &Web{}
+	if err := ctx.RegisterComponentResource("foodtrucks:local:Web", "web", w); err != nil {
+		return nil, err
+	}
+	image, err := docker.NewImage(ctx, "web", &docker.ImageArgs{
+		ImageName: pulumi.String(cfg.Name("web") + ":latest"),
+		Build: &docker.DockerBuildArgs{
+			Context:        pulumi.String(WebBuildContext),
+			Dockerfile:     pulumi.String(WebDockerfile),
+			BuilderVersion: docker.BuilderVersionBuilderBuildKit,
+			// No platform: the engine's own, so nothing runs emulated.
+		},
+		SkipPush: pulumi.Bool(true),
+		// Preview stays quick and side-effect free; a build error shows up
+		// at `up`. The context hash still tells preview whether the image
+		// will be rebuilt.
+		BuildOnPreview: pulumi.Bool(false),
+	}, pulumi.Parent(w))
+	if err != nil {
+		return nil, err
+	}
+	// With SkipPush, RepoDigest is the local image ID (sha256:…): a rebuild
+	// changes it and replaces the containers; an unchanged image does not.
+	w.ImageID = image.RepoDigest
+
+	var mounts docker.ContainerMountArray
+	if cfg.Local.DevMode {
+		dir, err := uiDir(ctx)
+		if err != nil {
+			return nil, err
+		}
+		mounts = docker.ContainerMountArray{docker.ContainerMountArgs{
+			Type: pulumi.String("bind"), Source: pulumi.String(dir), Target: pulumi.String(uiMountPath),
+			ReadOnly: pulumi.Bool(true),
+		}}
+	}
+
+	env := webEnv(cfg)
+	for i := range cfg.WebReplicas {
+		hostPort := cfg.WebPort + i
+		c, err := docker.NewContainer(ctx, fmt.Sprintf("web-%d", i), &docker.ContainerArgs{
+			Name:  pulumi.String(cfg.Name(fmt.Sprintf("web-%d", i))),
+			Image: image.RepoDigest,
+			Envs:  env,
+			Ports: docker.ContainerPortArray{docker.ContainerPortArgs{
+				Internal: pulumi.Int(cfg.WebPort),
+				External: pulumi.Int(hostPort),
+				Ip:       pulumi.String(cfg.Local.BindAddress),
+			}},
+			NetworksAdvanced: docker.ContainerNetworksAdvancedArray{
+				docker.ContainerNetworksAdvancedArgs{Name: network.Name},
+			},
+			Healthcheck: &docker.ContainerHealthcheckArgs{
+				// The binary is its own probe (the image has no shell); it
+				// asks the liveness route, which never touches Elasticsearch.
+				Tests:       pulumi.ToStringArray([]string{"CMD", "/foodtrucks", "healthcheck"}),
+				Interval:    pulumi.String("10s"),
+				Timeout:     pulumi.String("3s"),
+				StartPeriod: pulumi.String("10s"),
+				Retries:     pulumi.Int(3),
+			},
+			Restart:      pulumi.String("unless-stopped"),
+			ReadOnly:     pulumi.Bool(true),
+			User:         pulumi.String(webUser),
+			Capabilities: &docker.ContainerCapabilitiesArgs{Drops: pulumi.ToStringArray([]string{"ALL"})},
+			SecurityOpts: pulumi.ToStringArray([]string{"no-new-privileges:true"}),
+			Mounts:       mounts,
+			Wait:         pulumi.Bool(true),
+			WaitTimeout:  pulumi.Int(cfg.Local.WaitTimeout),
+			Labels:       containerLabels(cfg, "web"),
+		}, pulumi.Parent(w), pulumi.DependsOn([]pulumi.Resource{search.Container}))
+		if err != nil {
+			return nil, err
+		}
+		w.Containers = append(w.Containers, c)
+		w.URLs = append(w.URLs, hostURL(cfg.Local.BindAddress, hostPort))
+	}
+	return w, ctx.RegisterResourceOutputs(w, pulumi.Map{
+		"image": image.RepoDigest,
+		"urls":  pulumi.ToStringArray(w.URLs),
+	})
+}
+
+// webEnv is the app's configuration; the same variables the prod task
+// definition sets. ES_URL names the network alias, as in prod.
+func webEnv(cfg config.Config) pulumi.StringArrayInput {
+	logLevel := cfg.LogLevel
+	if cfg.Local.DevMode {
+		logLevel = "debug"
+	}
+	env := []string{
+		fmt.Sprintf("ES_URL=http://%s:%d", SearchAlias, esPort),
+		"INDEX=" + cfg.IndexAlias,
+		"DATA_URL=" + cfg.DataURL,
+		"REFRESH_INTERVAL=" + cfg.RefreshInterval,
+		"LOG_LEVEL=" + logLevel,
+		"PORT=" + strconv.Itoa(cfg.WebPort),
+	}
+	if cfg.Local.DevMode {
+		env = append(env, "UI_DIR="+uiMountPath)
+	}
+	if !cfg.ESSecurity {
+		return pulumi.ToStringArray(env)
+	}
+	env = append(env, "ES_USERNAME=elastic", "ES_PASSWORD="+cfg.ESPassword)
+	return pulumi.ToSecret(pulumi.ToStringArray(env)).(pulumi.StringArrayOutput)
+}
+
+// uiDir is the absolute host path of the UI sources: a bind mount needs an
+// absolute path, and the project root is where Pulumi.yaml is.
+func uiDir(ctx *pulumi.Context) (string, error) {
+	root := ctx.RootDirectory()
+	if root == "" {
+		// Older CLIs do not pass the root; the program runs in infra/.
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		root = filepath.Dir(wd)
+	}
+	dir := filepath.Join(root, uiSourceDir)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", errors.New("localDevMode: the UI sources are not at " + dir + "; run from a checkout of the project")
+	}
+	return dir, nil
+}
