@@ -316,9 +316,9 @@ var unsafeNameChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 // uniqueName builds a valid container/network name from the test's name, the
 // spec's name and a random suffix.
 func uniqueName(tb testing.TB, part string) string {
-	base := unsafeNameChars.ReplaceAllString(tb.Name(), "-")
-	if len(base) > 40 {
-		base = base[len(base)-40:]
+	base := unsafeNameChars.ReplaceAllString(strings.TrimPrefix(tb.Name(), "Test"), "-")
+	if len(base) > 48 {
+		base = base[len(base)-48:] // subtests' names are at the end
 	}
 	name := "ft-" + strings.Trim(base, "-.")
 	if part != "" {

@@ -18,7 +18,7 @@ import (
 // webapp/Dockerfile.dockerignore. This builds a probe Dockerfile that copies
 // the whole context, under the same ignore rules, and exports the result to a
 // directory: what lands there is exactly what a build of webapp/Dockerfile
-// receives, and the engine's own progress output says how much it sent.
+// receives.
 func TestBuildContextHoldsOnlyWhatTheBuildReads(t *testing.T) {
 	dockertest.Require(t)
 	root := dockertest.RepoRoot(t)
@@ -43,10 +43,17 @@ func TestBuildContextHoldsOnlyWhatTheBuildReads(t *testing.T) {
 	}
 
 	var files []string
+	var size int64
 	err = filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(out, path)
-			files = append(files, filepath.ToSlash(rel))
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(out, path)
+		rel = filepath.ToSlash(rel)
+		files = append(files, rel)
+		info, err := d.Info()
+		if !strings.HasPrefix(rel, "bin/") { // the offline path's binary, when make image left one
+			size += info.Size()
 		}
 		return err
 	})
@@ -73,11 +80,13 @@ func TestBuildContextHoldsOnlyWhatTheBuildReads(t *testing.T) {
 		}
 	}
 
-	sent := contextBytes(t, progress)
-	t.Logf("context: %d files, %d kB sent", len(files), sent/1000)
+	// BuildKit sends only what changed since its last transfer of this
+	// directory, so its own figure is at most the full size.
+	t.Logf("context: %d files, %d kB of sources; BuildKit transferred %d kB of it this time",
+		len(files), size/1000, contextBytes(t, progress)/1000)
 	const limit = 5_000_000 // the UI with its vendored map library is well under this
-	if sent > limit {
-		t.Errorf("context sent %d bytes, more than %d", sent, limit)
+	if size > limit {
+		t.Errorf("context holds %d bytes of sources, more than %d", size, limit)
 	}
 }
 
