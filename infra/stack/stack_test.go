@@ -67,7 +67,7 @@ func TestRunFailsOnABadValueInACopyOfEachStackFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			broken := filepath.Join(t.TempDir(), "Pulumi."+tc.stack+".yaml")
-			if err := os.WriteFile(broken, append(original, tc.line...), 0o644); err != nil {
+			if err := os.WriteFile(broken, []byte(withLine(string(original), tc.line)), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			run := stacktest.RunProgram(t, stacktest.Options{Stack: tc.stack, StackFile: broken}, stack.Run)
@@ -79,4 +79,21 @@ func TestRunFailsOnABadValueInACopyOfEachStackFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withLine sets one "  key: value" line in a stack file, replacing the
+// key's line if the file already has one.
+func withLine(stackFile, line string) string {
+	key := line[:strings.LastIndex(line, ": ")+1] // "  foodtrucks:webPort:"
+	var kept []string
+	for _, l := range strings.SplitAfter(stackFile, "\n") {
+		if !strings.HasPrefix(l, key) {
+			kept = append(kept, l)
+		}
+	}
+	out := strings.Join(kept, "")
+	if !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	return out + line
 }

@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -39,6 +39,7 @@ type Resource struct {
 // Recorder is the mock resource monitor: it records every resource, answers
 // invokes with canned results and gives resources plausible outputs.
 type Recorder struct {
+	stack     string
 	mu        sync.Mutex
 	resources []*Resource
 	invokes   map[string]InvokeFunc
@@ -77,10 +78,10 @@ func (r *Recorder) NewResource(a pulumi.MockResourceArgs) (string, resource.Prop
 		res.Protect = rpc.GetProtect()
 		res.RetainOnDelete = rpc.GetRetainOnDelete()
 		res.IgnoreChanges = rpc.GetIgnoreChanges()
-		res.URN = urn(rpc.GetParent(), a.TypeToken, a.Name)
+		res.URN = r.urn(rpc.GetParent(), a.TypeToken, a.Name)
 	}
-	if i := strings.LastIndex(res.ParentURN, "::"); i >= 0 {
-		res.ParentName = res.ParentURN[i+2:]
+	if parent := resource.URN(res.ParentURN); parent != "" && parent.QualifiedType() != resource.RootStackType {
+		res.ParentName = parent.Name()
 	}
 
 	outputs := a.Inputs.Copy()
@@ -138,13 +139,14 @@ func digest(parts ...any) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// urn builds the URN the mock monitor gives a resource (the stack and
-// project parts are left out: tests compare within one run).
-func urn(parent, typ, name string) string {
-	if parent == "" {
-		return "urn:pulumi:stack::" + Project + "::" + typ + "::" + name
+// urn builds the URN the mock monitor gives a resource, the same way it
+// does, so dependencies (reported as URNs) can be matched to resources.
+func (r *Recorder) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
 	}
-	return parent + "$" + typ + "::" + name
+	return string(resource.NewURN(tokens.QName(r.stack), tokens.PackageName(Project), parentType, tokens.Type(typ), name))
 }
 
 // plain turns inputs into plain Go values, unwrapping secrets and noting

@@ -54,7 +54,7 @@ func RunProgram(t testing.TB, o Options, program pulumi.RunFunc) *Run {
 	if err != nil {
 		t.Fatalf("merging the %s stack's config: %v", o.Stack, err)
 	}
-	rec := &Recorder{invokes: o.Invokes, outputs: o.Outputs}
+	rec := &Recorder{stack: o.Stack, invokes: o.Invokes, outputs: o.Outputs}
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = cfg.Values
 		info.ConfigSecretKeys = cfg.SecretKeys
@@ -130,7 +130,7 @@ func (r *Recorder) Tree() string {
 	}
 	for _, res := range all {
 		parent := res.ParentURN
-		if !known[parent] {
+		if !known[parent] { // the stack itself is not recorded
 			parent = ""
 		}
 		children[parent] = append(children[parent], res)

@@ -1,0 +1,371 @@
+package local_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
+)
+
+func TestDevStackRegistersExactlyThisTree(t *testing.T) {
+	dev := runDev(t, nil, nil)
+	tree := dev.Tree()
+	t.Logf("resource tree of stack dev (type, name):\n%s", tree)
+
+	var got []string
+	for _, r := range dev.Resources() {
+		got = append(got, r.ParentName+" > "+r.Type+" "+r.Name)
+	}
+	sort.Strings(got)
+	want := []string{
+		" > foodtrucks:local:Network network",
+		" > foodtrucks:local:Search search",
+		" > foodtrucks:local:Storage storage",
+		" > foodtrucks:local:Web web",
+		"network > docker:index/network:Network network",
+		"search > docker:index/container:Container elasticsearch",
+		"search > docker:index/remoteImage:RemoteImage elasticsearch",
+		"storage > docker:index/volume:Volume search-data",
+		"web > docker:index/container:Container web-0",
+		"web > docker:index/image:Image web",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("registered (parent > type name):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestSearchContainerIsASingleHealthCheckedNodeOnThePrivateNetwork(t *testing.T) {
+	dev := runDev(t, nil, nil)
+	es := dev.Must(t, typeContainer, "elasticsearch").Inputs
+	image := dev.Must(t, typeRemoteImage, "elasticsearch")
+
+	if image.Inputs["name"] != "docker.elastic.co/elasticsearch/elasticsearch:8.19.21" {
+		t.Errorf("remote image %v, want the configured repository and esVersion", image.Inputs["name"])
+	}
+	if !strings.HasPrefix(es["image"].(string), "sha256:") {
+		t.Errorf("ES container image = %v, want the RemoteImage's ID (sha256:…), not a name", es["image"])
+	}
+	if es["name"] != "foodtrucks-dev-search" {
+		t.Errorf("container name %v", es["name"])
+	}
+	requireContainsAll(t, "ES env", strs(t, es["envs"]),
+		"discovery.type=single-node",
+		"ES_JAVA_OPTS=-Xms512m -Xmx512m",
+		"xpack.security.enabled=false",
+	)
+	if num(t, es["memory"]) != 1024 {
+		t.Errorf("memory = %v MB, want esMemoryMb 1024", es["memory"])
+	}
+	ulimits := objs(t, es["ulimits"])
+	if len(ulimits) != 1 || ulimits[0]["name"] != "nofile" || num(t, ulimits[0]["soft"]) != 65535 || num(t, ulimits[0]["hard"]) != 65535 {
+		t.Errorf("ulimits = %v, want nofile 65535/65535", ulimits)
+	}
+	vols := objs(t, es["volumes"])
+	if len(vols) != 1 || vols[0]["containerPath"] != "/usr/share/elasticsearch/data" || vols[0]["volumeName"] != "foodtrucks-dev-search-data" {
+		t.Errorf("volumes = %v, want the search-data volume at /usr/share/elasticsearch/data", vols)
+	}
+	nets := objs(t, es["networksAdvanced"])
+	if len(nets) != 1 || nets[0]["name"] != "foodtrucks-dev-network" || !slices.Equal(strs(t, nets[0]["aliases"]), []string{"es"}) {
+		t.Errorf("networks = %v, want foodtrucks-dev-network with alias es", nets)
+	}
+	hc := obj(t, es["healthcheck"])
+	wantTest := []string{"CMD-SHELL", `curl -fsS "http://localhost:9200/_cluster/health?wait_for_status=yellow&timeout=5s"`}
+	if got := strs(t, hc["tests"]); !slices.Equal(got, wantTest) {
+		t.Errorf("healthcheck = %q, want %q", got, wantTest)
+	}
+	if es["wait"] != true || num(t, es["waitTimeout"]) != 180 {
+		t.Errorf("wait = %v, waitTimeout = %v; want true and localWaitTimeout 180", es["wait"], es["waitTimeout"])
+	}
+	if es["restart"] != "unless-stopped" {
+		t.Errorf("restart = %v", es["restart"])
+	}
+	if _, published := es["ports"]; published {
+		t.Errorf("ES ports = %v, want none unless localEsPublishPort is set", es["ports"])
+	}
+}
+
+func TestWebContainerIsHardenedAndFindsSearchByAlias(t *testing.T) {
+	dev := runDev(t, nil, nil)
+	web := dev.Must(t, typeContainer, "web-0")
+	in := web.Inputs
+
+	env := strs(t, in["envs"])
+	wantEnv := []string{
+		"ES_URL=http://es:9200", "INDEX=sfdata", "DATA_URL=https://data.sfgov.org/resource/rqzj-sfat.json",
+		"REFRESH_INTERVAL=24h", "LOG_LEVEL=info", "PORT=5000",
+	}
+	if !slices.Equal(env, wantEnv) {
+		t.Errorf("web env = %q, want %q", env, wantEnv)
+	}
+	ports := objs(t, in["ports"])
+	if len(ports) != 1 || ports[0]["ip"] != "127.0.0.1" || num(t, ports[0]["external"]) != 5000 || num(t, ports[0]["internal"]) != 5000 {
+		t.Errorf("ports = %v, want 127.0.0.1:5000->5000", ports)
+	}
+	if in["readOnly"] != true || in["user"] != "65532:65532" {
+		t.Errorf("readOnly = %v, user = %v; want a read-only root and the non-root 65532:65532", in["readOnly"], in["user"])
+	}
+	if got := strs(t, obj(t, in["capabilities"])["drops"]); !slices.Equal(got, []string{"ALL"}) {
+		t.Errorf("capabilities drops = %q, want ALL", got)
+	}
+	if got := strs(t, in["securityOpts"]); !slices.Equal(got, []string{"no-new-privileges:true"}) {
+		t.Errorf("securityOpts = %q", got)
+	}
+	if got := strs(t, obj(t, in["healthcheck"])["tests"]); !slices.Equal(got, []string{"CMD", "/foodtrucks", "healthcheck"}) {
+		t.Errorf("healthcheck = %q", got)
+	}
+	if in["wait"] != true || in["restart"] != "unless-stopped" {
+		t.Errorf("wait = %v, restart = %v", in["wait"], in["restart"])
+	}
+	es := dev.Must(t, typeContainer, "elasticsearch")
+	if !slices.Contains(web.DependsOn, es.URN) {
+		t.Errorf("web depends on %q, want the ES container %s (started only after ES is healthy)", web.DependsOn, es.URN)
+	}
+	if id, _ := in["image"].(string); !strings.HasPrefix(id, "sha256:") {
+		t.Errorf("web image = %v, want the built image's ID (RepoDigest with SkipPush)", in["image"])
+	}
+	if nets := objs(t, in["networksAdvanced"]); len(nets) != 1 || nets[0]["name"] != "foodtrucks-dev-network" {
+		t.Errorf("web networks = %v", nets)
+	}
+}
+
+func TestWebImageIsBuiltLocallyFromTheRealDockerfile(t *testing.T) {
+	dev := runDev(t, nil, nil)
+	in := dev.Must(t, typeImage, "web").Inputs
+	if in["skipPush"] != true || in["buildOnPreview"] != false {
+		t.Errorf("skipPush = %v, buildOnPreview = %v; want a local image, built at up only", in["skipPush"], in["buildOnPreview"])
+	}
+	build := obj(t, in["build"])
+	root, err := stacktest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pulumi runs the program in infra/ (main: infra/); both paths must
+	// resolve from there.
+	programDir := filepath.Join(root, "infra")
+	context := filepath.Join(programDir, build["context"].(string))
+	dockerfile := filepath.Join(programDir, build["dockerfile"].(string))
+	for _, f := range []string{filepath.Join(context, "go.mod"), dockerfile, dockerfile + ".dockerignore"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("resolved from infra/, %v", err)
+		}
+	}
+	if context != root {
+		t.Errorf("context %s, want the repository root %s (the Dockerfile copies go.mod from it)", context, root)
+	}
+}
+
+func TestEveryDockerResourceIsLabelledWithItsStack(t *testing.T) {
+	dev := runDev(t, map[string]any{"localDevMode": true, "webReplicas": 2}, nil)
+	labelled := 0
+	for _, r := range dev.Resources() {
+		if !r.Custom || r.Type == typeImage || r.Type == typeRemoteImage {
+			continue // images carry the Dockerfile's OCI labels; a pulled image cannot be labelled
+		}
+		got := map[string]string{}
+		for _, l := range objs(t, r.Inputs["labels"]) {
+			got[l["label"].(string)] = l["value"].(string)
+		}
+		for k, v := range map[string]string{"project": "foodtrucks", "stack": "dev", "managed-by": "pulumi"} {
+			if got[k] != v {
+				t.Errorf("%s %s: label %s = %q, want %q (labels %v)", r.Type, r.Name, k, got[k], v, got)
+			}
+		}
+		if got["component"] == "" {
+			t.Errorf("%s %s has no component label", r.Type, r.Name)
+		}
+		labelled++
+	}
+	if labelled != 5 { // network, volume, ES, two web containers
+		t.Errorf("checked %d labelled resources, want 5", labelled)
+	}
+}
+
+// inputsByURN keys every resource's inputs by URN for comparing two runs.
+func inputsByURN(run devRun) map[string]map[string]any {
+	m := map[string]map[string]any{}
+	for _, r := range run.Resources() {
+		m[r.URN] = r.Inputs
+	}
+	return m
+}
+
+func changedResources(a, b devRun) []string {
+	before, after := inputsByURN(a), inputsByURN(b)
+	var changed []string
+	for urn, in := range after {
+		if !reflect.DeepEqual(before[urn], in) {
+			changed = append(changed, urn[strings.LastIndex(urn, "$")+1:])
+		}
+	}
+	for urn := range before {
+		if _, ok := after[urn]; !ok {
+			changed = append(changed, "removed "+urn)
+		}
+	}
+	sort.Strings(changed)
+	return changed
+}
+
+func TestNewElasticsearchVersionChangesOnlyItsImageAndContainer(t *testing.T) {
+	changed := changedResources(runDev(t, nil, nil), runDev(t, map[string]any{"esVersion": "8.19.20"}, nil))
+	want := []string{
+		"docker:index/container:Container::elasticsearch",
+		"docker:index/remoteImage:RemoteImage::elasticsearch",
+	}
+	if !slices.Equal(changed, want) {
+		t.Errorf("esVersion 8.19.21 → 8.19.20 changed %q, want only %q", changed, want)
+	}
+}
+
+func TestVolumeIsUntouchedByWebChanges(t *testing.T) {
+	base := runDev(t, nil, nil)
+	for name, change := range map[string]map[string]any{
+		"web port":        {"webPort": 8080},
+		"log level":       {"logLevel": "debug"},
+		"replicas":        {"webReplicas": 3},
+		"dev mode":        {"localDevMode": true},
+		"heap and memory": {"esHeapMb": 1024, "esMemoryMb": 2048},
+	} {
+		t.Run(name, func(t *testing.T) {
+			changed := changedResources(base, runDev(t, change, nil))
+			if len(changed) == 0 {
+				t.Fatalf("%v changed nothing; the comparison is not looking", change)
+			}
+			for _, c := range changed {
+				if strings.Contains(c, "volume:Volume") || strings.Contains(c, "network:Network") {
+					t.Errorf("%v changed %s; the data volume and network must stay", change, c)
+				}
+			}
+		})
+	}
+	vol := base.Must(t, typeVolume, "search-data")
+	if len(vol.DependsOn) != 0 {
+		t.Errorf("volume depends on %q; nothing may make it replace", vol.DependsOn)
+	}
+	if vol.Inputs["name"] != "foodtrucks-dev-search-data" {
+		t.Errorf("volume name %v", vol.Inputs["name"])
+	}
+}
+
+func TestRetainDataKeepsTheVolumeOnDestroy(t *testing.T) {
+	for _, retain := range []bool{false, true} {
+		vol := runDev(t, map[string]any{"retainData": retain}, nil).Must(t, typeVolume, "search-data")
+		if vol.RetainOnDelete != retain {
+			t.Errorf("retainData %v: volume RetainOnDelete = %v", retain, vol.RetainOnDelete)
+		}
+	}
+}
+
+func TestSecurityOnHandsThePasswordToBothAsASecret(t *testing.T) {
+	dev := runDev(t, map[string]any{"esSecurity": true}, map[string]string{"esPassword": "s3cret-pw"})
+	es := dev.Must(t, typeContainer, "elasticsearch")
+	web := dev.Must(t, typeContainer, "web-0")
+
+	requireContainsAll(t, "ES env", strs(t, es.Inputs["envs"]), "xpack.security.enabled=true", "ELASTIC_PASSWORD=s3cret-pw")
+	requireContainsAll(t, "web env", strs(t, web.Inputs["envs"]), "ES_USERNAME=elastic", "ES_PASSWORD=s3cret-pw", "ES_URL=http://es:9200")
+	for _, c := range []*stacktest.Resource{es, web} {
+		if !slices.Contains(c.SecretInputs, "envs") {
+			t.Errorf("%s envs carry the password but are not secret (secret inputs: %q)", c.Name, c.SecretInputs)
+		}
+	}
+	test := strs(t, obj(t, es.Inputs["healthcheck"])["tests"])
+	if !strings.Contains(test[1], `-u "elastic:$ELASTIC_PASSWORD"`) || strings.Contains(test[1], "s3cret-pw") {
+		t.Errorf("healthcheck %q must authenticate from the container's env, without the password in the spec", test)
+	}
+}
+
+func TestDevModeServesTheUIFromTheHost(t *testing.T) {
+	dev := runDev(t, map[string]any{"localDevMode": true}, nil)
+	in := dev.Must(t, typeContainer, "web-0").Inputs
+	env := strs(t, in["envs"])
+	requireContainsAll(t, "web env", env, "UI_DIR=/ui", "LOG_LEVEL=debug")
+	if slices.Contains(env, "LOG_LEVEL=info") {
+		t.Errorf("dev mode keeps LOG_LEVEL=info: %q", env)
+	}
+	mounts := objs(t, in["mounts"])
+	if len(mounts) != 1 {
+		t.Fatalf("mounts = %v, want the UI bind mount", mounts)
+	}
+	m := mounts[0]
+	src, _ := m["source"].(string)
+	if m["type"] != "bind" || m["target"] != "/ui" || m["readOnly"] != true || !filepath.IsAbs(src) {
+		t.Errorf("mount = %v, want an absolute host path bound read-only at /ui", m)
+	}
+	if _, err := os.Stat(filepath.Join(src, "index.html")); err != nil {
+		t.Errorf("the mounted UI directory has no index.html: %v", err)
+	}
+	if _, mounted := runDev(t, nil, nil).Must(t, typeContainer, "web-0").Inputs["mounts"]; mounted {
+		t.Error("the UI is mounted without localDevMode")
+	}
+}
+
+func TestReplicasListenOnConsecutiveHostPorts(t *testing.T) {
+	dev := runDev(t, map[string]any{"webReplicas": 3, "webPort": 8080}, nil)
+	for i, want := range []int{8080, 8081, 8082} {
+		c := dev.Must(t, typeContainer, "web-"+string(rune('0'+i)))
+		p := objs(t, c.Inputs["ports"])[0]
+		if num(t, p["external"]) != want || num(t, p["internal"]) != 8080 {
+			t.Errorf("web-%d ports %v, want host %d → container 8080", i, p, want)
+		}
+	}
+	urls := stacktest.Await(t, dev.Outputs.WebURLs).Value
+	want := []string{"http://127.0.0.1:8080/", "http://127.0.0.1:8081/", "http://127.0.0.1:8082/"}
+	if !reflect.DeepEqual(urls, want) {
+		t.Errorf("webUrls = %v, want %v", urls, want)
+	}
+}
+
+func TestElasticsearchIsPublishedOnlyWhenAskedAndOnTheBindAddress(t *testing.T) {
+	dev := runDev(t, map[string]any{"localEsPublishPort": 9201}, nil)
+	ports := objs(t, dev.Must(t, typeContainer, "elasticsearch").Inputs["ports"])
+	if len(ports) != 1 || ports[0]["ip"] != "127.0.0.1" || num(t, ports[0]["external"]) != 9201 || num(t, ports[0]["internal"]) != 9200 {
+		t.Errorf("ES ports = %v, want 127.0.0.1:9201 → 9200", ports)
+	}
+	if got := stacktest.Await(t, pulumi.ToOutput(dev.Outputs.ESEndpoint)).Value; got != "http://127.0.0.1:9201/" {
+		t.Errorf("esEndpoint = %v", got)
+	}
+	if runDev(t, nil, nil).Outputs.ESEndpoint != nil {
+		t.Error("esEndpoint is set although ES is not published")
+	}
+}
+
+func TestOutputsOfTheDevStack(t *testing.T) {
+	dev := runDev(t, nil, nil)
+	o := dev.Outputs
+	for name, tc := range map[string]struct {
+		out  pulumi.Output
+		want any
+	}{
+		"url":         {o.URL, "http://127.0.0.1:5000/"},
+		"networkName": {o.NetworkName, "foodtrucks-dev-network"},
+		"volumeName":  {o.VolumeName, "foodtrucks-dev-search-data"},
+		"esImage":     {o.ESImage, "docker.elastic.co/elasticsearch/elasticsearch:8.19.21"},
+		"webImage":    {o.WebImage, dev.Must(t, typeContainer, "web-0").Inputs["image"]},
+	} {
+		if got := stacktest.Await(t, tc.out).Value; got != tc.want {
+			t.Errorf("%s = %v, want %v", name, got, tc.want)
+		}
+	}
+	if got := stacktest.Await(t, o.WebImage).Value.(string); !strings.HasPrefix(got, "sha256:") {
+		t.Errorf("webImage = %s, want the image ID", got)
+	}
+}
+
+func TestBindAddressIsConfigurable(t *testing.T) {
+	dev := runDev(t, map[string]any{"localBindAddress": "0.0.0.0"}, nil)
+	p := objs(t, dev.Must(t, typeContainer, "web-0").Inputs["ports"])[0]
+	if p["ip"] != "0.0.0.0" {
+		t.Errorf("port ip = %v", p["ip"])
+	}
+	// A wildcard bind is opened in the browser through loopback.
+	if got := stacktest.Await(t, dev.Outputs.URL).Value; got != "http://127.0.0.1:5000/" {
+		t.Errorf("url = %v", got)
+	}
+}
