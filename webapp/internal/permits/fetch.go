@@ -62,7 +62,7 @@ func fetchURL(ctx context.Context, client *http.Client, source string) ([]foodtr
 	if client == nil {
 		client = &http.Client{Timeout: 2 * time.Minute}
 	}
-	target, isSODA, err := sodaURL(source)
+	target, addedLimit, err := sodaURL(source)
 	if err != nil {
 		return nil, Report{}, err
 	}
@@ -93,16 +93,20 @@ func fetchURL(ctx context.Context, client *http.Client, source string) ([]foodtr
 	if err != nil {
 		return nil, report, fmt.Errorf("permit data from %s: %w", redact(source), err)
 	}
-	if isSODA && report.RowsRead >= SODARowLimit {
-		report.Warnings = append(report.Warnings, fmt.Sprintf(
-			"the SODA endpoint returned %d rows, the page size asked for: the data set may be larger and cut short", report.RowsRead))
+	if addedLimit && report.RowsRead >= SODARowLimit {
+		report.Warnings = append(report.Warnings, fullPageWarning(report.RowsRead))
 	}
 	return permits, report, nil
 }
 
+func fullPageWarning(rows int) string {
+	return fmt.Sprintf("the SODA endpoint returned %d rows, the page size asked for: the data set may be larger and cut short", rows)
+}
+
 // sodaURL adds $limit to a SODA resource URL that does not set one, and
-// keeps every other query parameter as given.
-func sodaURL(source string) (target string, isSODA bool, err error) {
+// keeps every other query parameter as given. addedLimit reports whether it
+// did.
+func sodaURL(source string) (target string, addedLimit bool, err error) {
 	u, err := url.Parse(source)
 	if err != nil {
 		return "", false, fmt.Errorf("permit data URL: %w", err)
@@ -111,13 +115,9 @@ func sodaURL(source string) (target string, isSODA bool, err error) {
 		return "", false, fmt.Errorf("permit data URL %q has no host", redact(source))
 	}
 	dir, file := path.Split(u.Path)
-	isSODA = path.Base(dir) == "resource" && strings.HasSuffix(strings.ToLower(file), ".json")
-	if !isSODA {
+	isSODA := path.Base(dir) == "resource" && strings.HasSuffix(strings.ToLower(file), ".json")
+	if !isSODA || u.Query().Has("$limit") {
 		return source, false, nil
-	}
-	query := u.Query()
-	if query.Has("$limit") {
-		return source, true, nil
 	}
 	limit := "$limit=" + strconv.Itoa(SODARowLimit)
 	if u.RawQuery == "" {
