@@ -115,7 +115,11 @@ func StackConfig(root, stackFile string, overrides map[string]any, secrets map[s
 				Secure string `yaml:"secure"`
 			}
 			if node.Kind == yaml.MappingNode && node.Decode(&secure) == nil && secure.Secure != "" {
-				if _, given := secrets[key]; !given {
+				given := false
+				for k := range secrets {
+					given = given || fullKey(k) == fullKey(key)
+				}
+				if !given {
 					return c, fmt.Errorf("%s: %s is encrypted; pass its plaintext to the test as a secret", stackFile, key)
 				}
 				continue
