@@ -1,5 +1,252 @@
 package config
 
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Values of the aws keys the program branches on.
+const (
+	SearchModeFargate  = "fargate"  // Elasticsearch runs in the stack, one Fargate task
+	SearchModeExternal = "external" // an existing Elasticsearch 8 cluster (externalEsUrl)
+
+	SearchStorageEFS       = "efs"       // data on an EFS file system, kept across tasks
+	SearchStorageEphemeral = "ephemeral" // data on the task's own storage; the app reloads it
+
+	ArchitectureX86   = "X86_64"
+	ArchitectureARM64 = "ARM64" // Graviton
+)
+
+// ServiceConnectProxyMemoryMB is the share of a task's memory left to the
+// proxy ECS Service Connect adds to every task (AWS advises 64 MiB).
+const ServiceConnectProxyMemoryMB = 64
+
+var (
+	searchModes    = []string{SearchModeFargate, SearchModeExternal}
+	searchStorages = []string{SearchStorageEFS, SearchStorageEphemeral}
+	architectures  = []string{ArchitectureX86, ArchitectureARM64}
+
+	// CloudWatch Logs accepts only these retention periods (days). 0,
+	// "never expire", is left out on purpose: logs must not grow forever.
+	logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+	certificateARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):[0-9]{12}:certificate/[0-9a-f-]{36}$`)
+	vpcIDPattern          = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+	subnetIDPattern       = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	regionPattern         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+)
+
+const (
+	minAZs = 2 // an Application Load Balancer needs subnets in two zones
+	maxAZs = 6
+)
+
+// fargateSize is one Fargate CPU size and the task memory it takes.
+type fargateSize struct {
+	cpu                  int
+	minMB, maxMB, stepMB int
+}
+
+// fargateSizes are the task sizes Fargate accepts (Linux).
+var fargateSizes = []fargateSize{
+	{256, 512, 2048, 0}, // 512, 1024 or 2048: listed below
+	{512, 1024, 4096, 1024},
+	{1024, 2048, 8192, 1024},
+	{2048, 4096, 16384, 1024},
+	{4096, 8192, 30720, 1024},
+	{8192, 16384, 61440, 4096},
+	{16384, 32768, 122880, 8192},
+}
+
+func (s fargateSize) fits(memoryMB int) bool {
+	if s.cpu == 256 {
+		return memoryMB == 512 || memoryMB == 1024 || memoryMB == 2048
+	}
+	return memoryMB >= s.minMB && memoryMB <= s.maxMB && (memoryMB-s.minMB)%s.stepMB == 0
+}
+
+func (s fargateSize) String() string {
+	if s.cpu == 256 {
+		return "512, 1024 or 2048 MiB"
+	}
+	return fmt.Sprintf("%d–%d MiB in steps of %d", s.minMB, s.maxMB, s.stepMB)
+}
+
+// FargateTaskSizeValid reports whether cpu units and memory MiB are a task
+// size Fargate accepts.
+func FargateTaskSizeValid(cpu, memoryMB int) bool {
+	for _, s := range fargateSizes {
+		if s.cpu == cpu {
+			return s.fits(memoryMB)
+		}
+	}
+	return false
+}
+
+// checkFargateSize names the keys of one task's cpu and memory.
+func checkFargateSize(cpuKey string, cpu int, memoryKey string, memoryMB int) error {
+	for _, s := range fargateSizes {
+		if s.cpu != cpu {
+			continue
+		}
+		if s.fits(memoryMB) {
+			return nil
+		}
+		return fmt.Errorf("%s: %d MiB does not pair with %s %d on Fargate; %d CPU units take %s", memoryKey, memoryMB, cpuKey, cpu, cpu, s)
+	}
+	cpus := make([]string, len(fargateSizes))
+	for i, s := range fargateSizes {
+		cpus[i] = fmt.Sprint(s.cpu)
+	}
+	return fmt.Errorf("%s: %d is not a Fargate CPU size; use one of %s", cpuKey, cpu, strings.Join(cpus, ", "))
+}
+
 // validateAWS checks the keys only the aws target reads. It runs only when
 // target is aws.
-func (c Config) validateAWS() []error { return nil }
+func (c Config) validateAWS() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	a := c.AWS
+
+	if a.Region == "" {
+		add("aws:region: not set; the prod stack deploys to one region: `pulumi config set aws:region us-east-1` (or another region)")
+	} else if !regionPattern.MatchString(a.Region) {
+		add("aws:region: %q is not an AWS region name such as us-east-1 or eu-central-1", a.Region)
+	}
+
+	errs = append(errs, c.validateAWSNetwork()...)
+
+	if !slices.Contains(architectures, a.Architecture) {
+		add("awsArchitecture: %q is not one of %s", a.Architecture, strings.Join(architectures, ", "))
+	}
+	if err := checkFargateSize("awsWebCpu", a.WebCPU, "awsWebMemoryMb", a.WebMemoryMB); err != nil {
+		errs = append(errs, err)
+	}
+	if a.WebMinTasks < 1 {
+		add("awsWebMinTasks: %d must be at least 1", a.WebMinTasks)
+	}
+	if a.WebMaxTasks < a.WebMinTasks {
+		add("awsWebMaxTasks: %d is below awsWebMinTasks %d", a.WebMaxTasks, a.WebMinTasks)
+	}
+	if c.WebReplicas >= 1 && a.WebMinTasks >= 1 && (c.WebReplicas < a.WebMinTasks || c.WebReplicas > a.WebMaxTasks) {
+		add("webReplicas: %d (the initial task count) must lie between awsWebMinTasks %d and awsWebMaxTasks %d", c.WebReplicas, a.WebMinTasks, a.WebMaxTasks)
+	}
+	if a.ECRKeepImages < 1 {
+		add("awsEcrKeepImages: %d must be at least 1 (the running image must stay in the repository)", a.ECRKeepImages)
+	}
+
+	errs = append(errs, c.validateAWSSearch()...)
+
+	if a.CertificateARN != "" {
+		m := certificateARNPattern.FindStringSubmatch(a.CertificateARN)
+		switch {
+		case m == nil:
+			add("awsCertificateArn: %q is not an ACM certificate ARN (arn:aws:acm:<region>:<12-digit account>:certificate/<id>)", a.CertificateARN)
+		case a.Region != "" && m[1] != a.Region:
+			add("awsCertificateArn: the certificate is in %s, the load balancer in aws:region %s; request or import it in %s", m[1], a.Region, a.Region)
+		}
+	}
+	if a.AlarmEmail != "" {
+		if addr, err := mail.ParseAddress(a.AlarmEmail); err != nil || addr.Address != a.AlarmEmail {
+			add("awsAlarmEmail: %q is not an e-mail address (leave it empty for no e-mail)", a.AlarmEmail)
+		}
+	}
+	if !slices.Contains(logRetentionDays, a.LogRetentionDays) {
+		days := make([]string, len(logRetentionDays))
+		for i, d := range logRetentionDays {
+			days[i] = fmt.Sprint(d)
+		}
+		add("awsLogRetentionDays: %d is not a retention CloudWatch Logs accepts; use one of %s", a.LogRetentionDays, strings.Join(days, ", "))
+	}
+	return errs
+}
+
+func (c Config) validateAWSNetwork() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	a := c.AWS
+
+	if a.VPCID == "" {
+		if len(a.PublicSubnetIDs) > 0 || len(a.PrivateSubnetIDs) > 0 {
+			add("awsPublicSubnetIds, awsPrivateSubnetIds: subnets are only used with awsVpcId; set awsVpcId or remove the subnet lists")
+		}
+		if a.AZCount < minAZs || a.AZCount > maxAZs {
+			add("awsAzCount: %d must be between %d and %d", a.AZCount, minAZs, maxAZs)
+		}
+		if a.NATGateways < 1 || a.NATGateways > max(a.AZCount, 1) {
+			add("awsNatGateways: %d must be between 1 (cheaper) and awsAzCount %d (one per zone, highly available)", a.NATGateways, a.AZCount)
+		}
+		return errs
+	}
+
+	if !vpcIDPattern.MatchString(a.VPCID) {
+		add("awsVpcId: %q is not a VPC ID (vpc-…)", a.VPCID)
+	}
+	subnets := []struct {
+		key string
+		ids []string
+		min int
+		use string
+	}{
+		{"awsPublicSubnetIds", a.PublicSubnetIDs, minAZs, "the load balancer needs public subnets in at least two availability zones"},
+		{"awsPrivateSubnetIds", a.PrivateSubnetIDs, 1, "the tasks and the file system need private subnets with a route to a NAT gateway"},
+	}
+	for _, s := range subnets {
+		if len(s.ids) < s.min {
+			add("%s: %d given with awsVpcId, need at least %d: %s", s.key, len(s.ids), s.min, s.use)
+		}
+		seen := map[string]bool{}
+		for _, id := range s.ids {
+			if !subnetIDPattern.MatchString(id) {
+				add("%s: %q is not a subnet ID (subnet-…)", s.key, id)
+			}
+			if seen[id] {
+				add("%s: %q is listed twice", s.key, id)
+			}
+			seen[id] = true
+		}
+	}
+	return errs
+}
+
+func (c Config) validateAWSSearch() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	a := c.AWS
+
+	switch a.SearchMode {
+	case SearchModeFargate:
+		if !slices.Contains(searchStorages, a.SearchStorage) {
+			add("searchStorage: %q is not one of %s", a.SearchStorage, strings.Join(searchStorages, ", "))
+		}
+		if err := checkFargateSize("awsEsCpu", a.ESCPU, "esMemoryMb", c.ESMemoryMB); err != nil {
+			errs = append(errs, err)
+		}
+		// The proxy's share comes off the container's memory; the heap may
+		// take at most half of what is left.
+		if room := (c.ESMemoryMB - ServiceConnectProxyMemoryMB) / 2; c.ESHeapMB > room && c.ESHeapMB <= c.ESMemoryMB/2 {
+			add("esHeapMb: %d leaves no room for the Service Connect proxy (%d MiB of esMemoryMb %d); use at most %d, or 0 to let Elasticsearch size it",
+				c.ESHeapMB, ServiceConnectProxyMemoryMB, c.ESMemoryMB, room)
+		}
+		if !c.ESSecurity {
+			add("esSecurity: false, but searchMode %s runs Elasticsearch with security on in AWS: `pulumi config set esSecurity true`", SearchModeFargate)
+		}
+		if c.ESPassword == "" {
+			add("esPassword: not set; searchMode %s needs the elastic user's password: `make up-prod` generates one on first use, or `pulumi config set --secret esPassword <value>`", SearchModeFargate)
+		}
+	case SearchModeExternal:
+		if u, err := url.Parse(a.ExternalESURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+			add("externalEsUrl: %q must be the https URL of an Elasticsearch 8 cluster (e.g. https://my-deployment.es.us-east-1.aws.elastic.cloud), without credentials", a.ExternalESURL)
+		}
+		if a.ExternalAPIKey == "" {
+			add("externalEsApiKey: not set; searchMode %s authenticates with an API key: `pulumi config set --secret externalEsApiKey <key>`", SearchModeExternal)
+		}
+	default:
+		add("searchMode: %q is not one of %s", a.SearchMode, strings.Join(searchModes, ", "))
+	}
+	return errs
+}

@@ -30,8 +30,8 @@ func TestValidateAcceptsTheDefaultsAndSensibleVariations(t *testing.T) {
 		"bind IPv6 loopback":      func(c *Config) { c.Local.BindAddress = "::1" },
 		"three replicas":          func(c *Config) { c.WebReplicas = 3 },
 		"ES after the web ports":  func(c *Config) { c.WebReplicas, c.Local.ESPublishPort = 3, 5003 },
-		"aws heap 0 is automatic": func(c *Config) { c.Target, c.ESHeapMB = TargetAWS, 0 },
-		"aws ignores local keys":  func(c *Config) { c.Target, c.Local.BindAddress = TargetAWS, "" },
+		"aws heap 0 is automatic": func(c *Config) { *c = validAWS(); c.ESHeapMB = 0 },
+		"aws ignores local keys":  func(c *Config) { *c = validAWS(); c.Local.BindAddress = "" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := validLocal()
