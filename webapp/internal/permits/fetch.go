@@ -29,7 +29,8 @@ const SODARowLimit = 50000
 // ErrTooLarge is returned when a source exceeds MaxSourceBytes.
 var ErrTooLarge = errors.New("permit data larger than the size limit")
 
-// Fetch reads permits from source: an http(s) URL or a local file path.
+// Fetch reads permits from source: an http(s) URL, a local file path, or a
+// file:// URL.
 // A SODA resource URL (…/resource/<id>.json) is asked for all rows at once
 // by adding $limit unless the URL already sets one. A nil client means a
 // default client with a two-minute timeout.
@@ -39,9 +40,19 @@ func Fetch(ctx context.Context, client *http.Client, source string) ([]foodtruck
 		report  Report
 		err     error
 	)
-	if isURL(source) {
+	switch {
+	case strings.TrimSpace(source) == "":
+		err = errors.New("no permit data source given: want a file path or an http(s) URL")
+	case isURL(source):
 		permits, report, err = fetchURL(ctx, client, source)
-	} else {
+	case strings.HasPrefix(strings.ToLower(source), "file://"):
+		u, parseErr := url.Parse(source)
+		if parseErr != nil {
+			err = fmt.Errorf("permit data file URL: %w", parseErr)
+			break
+		}
+		permits, report, err = readFile(ctx, u.Path)
+	default:
 		permits, report, err = readFile(ctx, source)
 	}
 	report.Source = source

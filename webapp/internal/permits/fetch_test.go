@@ -225,6 +225,22 @@ func TestFetchLocalFile(t *testing.T) {
 		t.Errorf("%d permits, source %q, format %q", len(permits), report.Source, report.Format)
 	}
 
+	t.Run("file URL", func(t *testing.T) {
+		abs, err := filepath.Abs(filepath.Join("testdata", "hostile.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		permits, _, err := Fetch(context.Background(), nil, (&url.URL{Scheme: "file", Path: abs}).String())
+		if err != nil || len(permits) != 7 {
+			t.Errorf("%d permits, error %v; want 7 and none", len(permits), err)
+		}
+	})
+	t.Run("no source", func(t *testing.T) {
+		_, _, err := Fetch(context.Background(), nil, " ")
+		if err == nil || !strings.Contains(err.Error(), "no permit data source") {
+			t.Errorf("error = %v, want one saying no source was given", err)
+		}
+	})
 	t.Run("missing file", func(t *testing.T) {
 		_, report, err := Fetch(context.Background(), nil, filepath.Join(t.TempDir(), "nope.json"))
 		if !errors.Is(err, fs.ErrNotExist) {

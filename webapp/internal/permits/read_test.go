@@ -325,3 +325,14 @@ func TestWriteTextGolden(t *testing.T) {
 		})
 	}
 }
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteTextReportsWriteErrors(t *testing.T) {
+	_, report := readFixture(t, "hostile.json")
+	if err := report.WriteText(failingWriter{}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("WriteText to a failing writer: error = %v, want the writer's error", err)
+	}
+}

@@ -56,7 +56,8 @@ func (r Report) SkippedTotal() int {
 // WriteText writes an operator-readable summary of the report, the output
 // of `foodtrucks data inspect`.
 func (r Report) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	out := &stickyErrWriter{w: w}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	if r.Source != "" {
 		fmt.Fprintf(tw, "source:\t%s\n", r.Source)
 	}
@@ -84,7 +85,24 @@ func (r Report) WriteText(w io.Writer) error {
 	for _, warning := range r.Warnings {
 		fmt.Fprintf(tw, "warning: %s\n", warning)
 	}
-	return tw.Flush()
+	tw.Flush()
+	return out.err
+}
+
+// stickyErrWriter keeps the first write error, so WriteText can write
+// freely and report a failure (a closed pipe, a full disk) once at the end.
+type stickyErrWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyErrWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	s.err = err
+	return n, err
 }
 
 // writeCounts lists counts largest first, ties by name, so the output is
