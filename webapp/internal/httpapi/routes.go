@@ -1,0 +1,21 @@
+package httpapi
+
+import "net/http"
+
+// addRoutes is the whole HTTP surface on one screen.
+func addRoutes(mux *http.ServeMux, d Deps) {
+	mux.Handle("GET /search", handleSearch(d.Logger, d.Search, d.SearchTimeout))
+	mux.Handle("GET /api/search", handleSearch(d.Logger, d.Search, d.SearchTimeout))
+	mux.Handle("GET /api/stats", handleStats(d.Logger, d.Stats))
+	mux.Handle("GET /healthz", handleHealthz(d.Version))
+	mux.Handle("GET /readyz", handleReadyz(d.Logger, d.Ready))
+
+	mux.Handle("GET /api/", notFound())
+
+	if d.UI != nil {
+		mux.Handle("GET /", d.UI)
+	} else {
+		mux.Handle("GET /{$}", handleNoUI())
+	}
+	mux.Handle("/", methodNotAllowed()) // any other method, anywhere: a JSON 405, not the mux's text
+}

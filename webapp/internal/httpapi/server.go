@@ -1,0 +1,104 @@
+// Package httpapi is the web app's HTTP surface: the search API in the
+// original app's response shape, health and readiness probes, stats, and
+// the UI mounted at "/". All routes are in routes.go.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
+)
+
+// ContentSecurityPolicy suits the Leaflet page: everything from our own
+// origin, map tiles from OpenStreetMap, nothing inline, no framing.
+const ContentSecurityPolicy = "default-src 'self'; img-src 'self' data: https://tile.openstreetmap.org; " +
+	"style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+
+// Searcher answers searches; *search.Client is one, benchmarks use an
+// in-memory one.
+type Searcher interface {
+	Search(ctx context.Context, q search.Query) (foodtrucks.SearchResult, error)
+}
+
+// ReadinessChecker says whether searches can be served right now.
+type ReadinessChecker interface {
+	Ready(ctx context.Context) error
+}
+
+// StatsSource reports what is loaded.
+type StatsSource interface {
+	Stats(ctx context.Context) (Stats, error)
+}
+
+// Stats is the body of GET /api/stats.
+type Stats struct {
+	Alias     string     `json:"alias"`
+	Index     string     `json:"index"`     // versioned index behind the alias
+	Documents int64      `json:"documents"` // permits in it
+	LastLoad  *LoadStats `json:"last_load"` // null when this process has not loaded data (it found the alias in place)
+	LastError string     `json:"last_error,omitempty"`
+}
+
+// LoadStats describes the last load this process completed.
+type LoadStats struct {
+	Finished     time.Time      `json:"finished"`
+	Source       string         `json:"source"`
+	Index        string         `json:"index"`
+	RowsRead     int            `json:"rows_read"`
+	Indexed      int            `json:"indexed"`
+	Skipped      map[string]int `json:"skipped"` // rows left out, by reason
+	SkippedTotal int            `json:"skipped_total"`
+	DurationMS   int64          `json:"duration_ms"`
+	ESRequests   int            `json:"es_requests"`
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Logger  *slog.Logger
+	Search  Searcher
+	Ready   ReadinessChecker
+	Stats   StatsSource
+	UI      http.Handler // served for GET / and static paths; nil = no UI
+	Version string
+
+	// SearchTimeout bounds one search including the Elasticsearch call
+	// (default 10s).
+	SearchTimeout time.Duration
+}
+
+// NewServer builds the handler with every route and middleware.
+func NewServer(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.SearchTimeout <= 0 {
+		d.SearchTimeout = 10 * time.Second
+	}
+	mux := http.NewServeMux()
+	addRoutes(mux, d)
+	var h http.Handler = mux
+	h = securityHeaders(h)
+	h = recoverPanics(d.Logger, h)
+	h = logRequests(d.Logger, h)
+	h = requestID(h)
+	return h
+}
+
+// NewHTTPServer wraps the handler with the timeouts a public server needs:
+// slow clients cannot hold connections open, and a stuck response is cut.
+func NewHTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}

@@ -1,0 +1,211 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+)
+
+// LoadResult describes a completed load.
+type LoadResult struct {
+	Index     string        `json:"index"`             // the new versioned index the alias now points to
+	Previous  []string      `json:"previous"`          // indices the alias pointed to before
+	Deleted   []string      `json:"deleted,omitempty"` // old versions removed after the swap
+	Documents int           `json:"documents"`         // documents indexed
+	Requests  int           `json:"requests"`          // HTTP requests sent to Elasticsearch
+	Duration  time.Duration `json:"duration"`
+	Finished  time.Time     `json:"finished"`
+}
+
+// staleVersionAge is how old an index version must be before a load deletes
+// it without having served it itself. Younger versions may be another web
+// instance's load in progress.
+const staleVersionAge = 30 * time.Minute
+
+// Load indexes the permits into a new versioned index and, only when every
+// document made it, points the alias at it in one atomic step. Searches
+// never see a half-loaded index; a failed load deletes its own index and
+// leaves the alias (and the data it serves) untouched.
+func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadResult, error) {
+	c.loadMu.Lock()
+	defer c.loadMu.Unlock()
+	start := time.Now()
+	res := LoadResult{Index: c.nextIndexName()}
+	if len(permits) == 0 {
+		return res, errors.New("search: refusing to load zero permits (the current data stays)")
+	}
+
+	res.Requests++
+	if _, err := c.es.Indices.Create(res.Index).Request(indexDefinition()).Do(ctx); err != nil {
+		return res, fmt.Errorf("create index %s: %w", res.Index, classify(err))
+	}
+	fail := func(err error) (LoadResult, error) {
+		// The new index is useless; remove it so versions do not pile up.
+		// A fresh context: the caller's may be the reason we failed.
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		res.Requests++
+		if _, derr := c.es.Indices.Delete(res.Index).Do(cleanup); derr != nil {
+			err = fmt.Errorf("%w (and deleting the partial index %s failed: %v)", err, res.Index, classify(derr))
+		}
+		return res, err
+	}
+
+	for from := 0; from < len(permits); from += c.batchDocs {
+		to := min(from+c.batchDocs, len(permits))
+		res.Requests++
+		n, err := c.bulk(ctx, res.Index, permits[from:to])
+		res.Documents += n
+		if err != nil {
+			return fail(fmt.Errorf("bulk load into %s after %d documents: %w", res.Index, res.Documents, err))
+		}
+	}
+
+	res.Requests++
+	if _, err := c.es.Indices.Refresh().Index(res.Index).Do(ctx); err != nil {
+		return fail(fmt.Errorf("refresh %s: %w", res.Index, classify(err)))
+	}
+
+	res.Requests++
+	versions, err := c.versions(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	for _, v := range versions {
+		if v.hasAlias {
+			res.Previous = append(res.Previous, v.name)
+		}
+	}
+
+	res.Requests++
+	if err := c.swapAlias(ctx, res.Index, res.Previous); err != nil {
+		return fail(fmt.Errorf("swap alias %s to %s: %w", c.alias, res.Index, err))
+	}
+
+	var stale []string
+	for _, v := range versions {
+		if v.name == res.Index {
+			continue
+		}
+		if v.hasAlias || c.versionAge(v.name) > staleVersionAge {
+			stale = append(stale, v.name)
+		}
+	}
+	if len(stale) > 0 {
+		res.Requests++
+		// The data is already served from the new index; a failed clean-up
+		// is only untidy, and the next load tries again.
+		if _, err := c.es.Indices.Delete(strings.Join(stale, ",")).Do(ctx); err == nil {
+			res.Deleted = stale
+		}
+	}
+	res.Finished = c.now().UTC()
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+func (c *Client) bulk(ctx context.Context, index string, permits []foodtrucks.Permit) (int, error) {
+	req := c.es.Bulk().Index(index)
+	for _, p := range permits {
+		id := p.ID
+		op := types.IndexOperation{}
+		if id != "" {
+			op.Id_ = &id
+		}
+		if err := req.IndexOp(op, documentOf(p)); err != nil {
+			return 0, fmt.Errorf("encode permit %q: %w", p.ID, err)
+		}
+	}
+	resp, err := req.Do(ctx)
+	if err != nil {
+		return 0, classify(err)
+	}
+	indexed := 0
+	var firstErr string
+	failed := 0
+	for _, item := range resp.Items {
+		for _, r := range item {
+			if r.Error == nil && r.Status >= 200 && r.Status < 300 {
+				indexed++
+				continue
+			}
+			failed++
+			if firstErr == "" && r.Error != nil {
+				reason := ""
+				if r.Error.Reason != nil {
+					reason = *r.Error.Reason
+				}
+				firstErr = fmt.Sprintf("%s: %s (status %d)", r.Error.Type, reason, r.Status)
+			}
+		}
+	}
+	if resp.Errors || failed > 0 {
+		return indexed, fmt.Errorf("%d of %d documents rejected, first: %s", failed, len(permits), firstErr)
+	}
+	return indexed, nil
+}
+
+type version struct {
+	name     string
+	hasAlias bool
+}
+
+// versions lists this alias's versioned indices, oldest first, and which of
+// them the alias points to. One request: GET /<alias>-*/_alias.
+func (c *Client) versions(ctx context.Context) ([]version, error) {
+	resp, err := c.es.Indices.GetAlias().Index(c.alias + "-*").Do(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list versions of %s: %w", c.alias, classify(err))
+	}
+	var out []version
+	for name, idx := range resp {
+		if !c.versionRE.MatchString(name) {
+			continue // someone else's index that happens to share the prefix
+		}
+		_, has := idx.Aliases[c.alias]
+		out = append(out, version{name: name, hasAlias: has})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+func (c *Client) swapAlias(ctx context.Context, index string, previous []string) error {
+	alias := c.alias
+	actions := make([]types.IndicesAction, 0, len(previous)+1)
+	for _, p := range previous {
+		p := p
+		actions = append(actions, types.IndicesAction{Remove: &types.RemoveAction{Index: &p, Alias: &alias}})
+	}
+	actions = append(actions, types.IndicesAction{Add: &types.AddAction{Index: &index, Alias: &alias}})
+	_, err := c.es.Indices.UpdateAliases().Actions(actions...).Do(ctx)
+	return classify(err)
+}
+
+// indexTimeLayout gives sortable, lower-case names: sfdata-20261104t120501.123z.
+const indexTimeLayout = "20060102t150405.000z"
+
+func (c *Client) nextIndexName() string {
+	t := c.now().UTC()
+	name := c.alias + "-" + strings.ToLower(t.Format(indexTimeLayout))
+	for name <= c.lastIndexName {
+		t = t.Add(time.Millisecond)
+		name = c.alias + "-" + strings.ToLower(t.Format(indexTimeLayout))
+	}
+	c.lastIndexName = name
+	return name
+}
+
+func (c *Client) versionAge(name string) time.Duration {
+	t, err := time.Parse(indexTimeLayout, strings.TrimPrefix(name, c.alias+"-"))
+	if err != nil {
+		return 0
+	}
+	return c.now().Sub(t)
+}

@@ -1,0 +1,195 @@
+// Package search adapts Elasticsearch 8 to the food-truck domain: it creates
+// versioned indices with an explicit mapping, bulk-loads permits, swaps the
+// alias that searches read from, and turns search hits back into trucks.
+//
+// Everything talks to Elasticsearch through the typed client of
+// github.com/elastic/go-elasticsearch/v8.
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
+)
+
+// ErrUnavailable means Elasticsearch could not be reached or answered with a
+// server-side failure. Callers answer 503 and try again later.
+var ErrUnavailable = errors.New("search engine unavailable")
+
+// ErrNotLoaded means Elasticsearch answers but the alias does not exist yet:
+// no load has completed.
+var ErrNotLoaded = errors.New("no data loaded yet")
+
+// Options configures a Client. Only URL and Alias are required.
+type Options struct {
+	URL      string // e.g. http://es:9200
+	Username string // basic auth; ignored when APIKey is set
+	Password string
+	APIKey   string // base64 "id:key", as Elasticsearch hands it out
+	Alias    string // the name searches read from, e.g. sfdata
+
+	// Transport, when set, carries every request (tests record or break
+	// traffic with it). The default is a clone of http.DefaultTransport.
+	Transport http.RoundTripper
+
+	// BulkBatchDocs caps the documents per bulk request (default 1000).
+	BulkBatchDocs int
+
+	// Now returns the current time; versioned index names derive from it.
+	// Tests fix it to make index names reproducible.
+	Now func() time.Time
+}
+
+// Client is the food-truck view of one Elasticsearch cluster. It is safe for
+// concurrent use; loads are serialised.
+type Client struct {
+	es        *elasticsearch.TypedClient
+	alias     string
+	batchDocs int
+	now       func() time.Time
+	versionRE *regexp.Regexp
+
+	loadMu        sync.Mutex // one load at a time per process
+	lastIndexName string     // guards against two loads in the same millisecond
+}
+
+// New validates the options and builds a client. It does not contact
+// Elasticsearch: the cluster may well be down at start-up.
+func New(o Options) (*Client, error) {
+	if o.URL == "" {
+		return nil, errors.New("search: URL is required")
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("search: URL %q is not an http(s) URL", o.URL)
+	}
+	if err := ValidateAlias(o.Alias); err != nil {
+		return nil, err
+	}
+	tr := o.Transport
+	if tr == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64 // one per concurrent search; the default 2 churns sockets under load
+		t.ResponseHeaderTimeout = 30 * time.Second
+		tr = t
+	}
+	cfg := elasticsearch.Config{
+		Addresses: []string{o.URL},
+		Username:  o.Username,
+		Password:  o.Password,
+		APIKey:    o.APIKey,
+		Transport: tr,
+		// One quick retry smooths over a single dropped connection or a
+		// 429; anything longer is the caller's business (a search must
+		// answer 503 promptly, a load is retried by the scheduler).
+		MaxRetries:    1,
+		RetryOnStatus: []int{429, 502, 503, 504},
+		RetryBackoff:  func(attempt int) time.Duration { return 100 * time.Millisecond * time.Duration(attempt) },
+	}
+	es, err := elasticsearch.NewTypedClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	c := &Client{
+		es:        es,
+		alias:     o.Alias,
+		batchDocs: o.BulkBatchDocs,
+		now:       o.Now,
+		versionRE: regexp.MustCompile(`^` + regexp.QuoteMeta(o.Alias) + `-\d{8}t\d{6}\.\d{3}z$`),
+	}
+	if c.batchDocs <= 0 {
+		c.batchDocs = 1000
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c, nil
+}
+
+// Alias is the name searches read from.
+func (c *Client) Alias() string { return c.alias }
+
+// ValidateAlias applies Elasticsearch's index-name rules, so a bad INDEX
+// setting fails at start-up instead of on the first load.
+func ValidateAlias(name string) error {
+	switch {
+	case name == "":
+		return errors.New("alias name is empty")
+	case len(name) > 200: // leaves room for the version suffix within 255 bytes
+		return fmt.Errorf("alias name %q is longer than 200 bytes", name)
+	case name != strings.ToLower(name):
+		return fmt.Errorf("alias name %q must be lower case", name)
+	case strings.HasPrefix(name, "-") || strings.HasPrefix(name, "_") || strings.HasPrefix(name, "+"):
+		return fmt.Errorf("alias name %q must not start with -, _ or +", name)
+	case name == "." || name == "..":
+		return fmt.Errorf("alias name %q is reserved", name)
+	case strings.ContainsAny(name, `\/*?"<>| ,#:`):
+		return fmt.Errorf(`alias name %q must not contain any of \ / * ? " < > | space , # :`, name)
+	}
+	return nil
+}
+
+// Ping asks the cluster for its info document: it succeeds when
+// Elasticsearch answers at all and passes the client's product check.
+func (c *Client) Ping(ctx context.Context) error {
+	if _, err := c.es.Info().Do(ctx); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// Ready reports whether searches can be answered: the cluster is reachable
+// and the alias exists.
+func (c *Client) Ready(ctx context.Context) error {
+	ok, err := c.AliasExists(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotLoaded
+	}
+	return nil
+}
+
+// AliasExists reports whether the alias is present.
+func (c *Client) AliasExists(ctx context.Context) (bool, error) {
+	ok, err := c.es.Indices.ExistsAlias(c.alias).Do(ctx)
+	if err != nil {
+		return false, classify(err)
+	}
+	return ok, nil
+}
+
+// classify maps transport and server failures to ErrUnavailable, keeping
+// the cause in the message for logs.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var esErr *types.ElasticsearchError
+	if errors.As(err, &esErr) {
+		if esErr.Status == http.StatusNotFound && esErr.ErrorCause.Type == "index_not_found_exception" {
+			return fmt.Errorf("%w: %v", ErrNotLoaded, esErr)
+		}
+		if esErr.Status >= 500 || esErr.Status == http.StatusTooManyRequests {
+			return fmt.Errorf("%w: %v", ErrUnavailable, esErr)
+		}
+		return err
+	}
+	// Connection refused, reset, timeouts, a failed product check: all
+	// mean the engine cannot serve us right now. The cause stays
+	// inspectable: a deadline is the caller's budget, not the engine's state.
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
