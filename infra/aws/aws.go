@@ -1,0 +1,157 @@
+// Package aws deploys the prod stack: the web app and Elasticsearch on ECS
+// Fargate behind an Application Load Balancer, in a private network, with
+// the same nouns as the local stack (network, storage, search, web) plus
+// what only AWS needs (registry, cluster, alarms).
+package aws
+
+import (
+	"fmt"
+	"strings"
+
+	awsp "github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// Outputs are what the prod stack exports. They are returned (not only
+// exported) so tests under mocks can observe them.
+type Outputs struct {
+	URL               pulumi.StringOutput    `pulumi:"url"`               // the load balancer's address, https when a certificate is set
+	ECRRepositoryURL  pulumi.StringOutput    `pulumi:"ecrRepositoryUrl"`  // where the web image is pushed
+	ClusterName       pulumi.StringOutput    `pulumi:"clusterName"`       // the ECS cluster
+	WebServiceName    pulumi.StringOutput    `pulumi:"webServiceName"`    // the web ECS service
+	SearchServiceName pulumi.StringOutput    `pulumi:"searchServiceName"` // the Elasticsearch ECS service; empty with searchMode=external
+	LogGroups         pulumi.StringMapOutput `pulumi:"logGroups"`         // service → CloudWatch log group
+	ESEndpoint        pulumi.StringOutput    `pulumi:"esEndpoint"`        // what the web tasks use as ES_URL (an internal name in fargate mode)
+}
+
+// Map gives the outputs under the stack's export keys.
+func (o *Outputs) Map() map[string]pulumi.Input {
+	return map[string]pulumi.Input{
+		"url":               o.URL,
+		"ecrRepositoryUrl":  o.ECRRepositoryURL,
+		"clusterName":       o.ClusterName,
+		"webServiceName":    o.WebServiceName,
+		"searchServiceName": o.SearchServiceName,
+		"logGroups":         o.LogGroups,
+		"esEndpoint":        o.ESEndpoint,
+	}
+}
+
+// Deploy registers the whole prod stack. cfg has been validated by
+// config.Load; Deploy trusts it.
+func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
+	provider, err := newProvider(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	account, err := lookupAccount(ctx, provider)
+	if err != nil {
+		return nil, err
+	}
+	withProvider := pulumi.Provider(provider)
+
+	network, err := newNetwork(ctx, cfg, withProvider)
+	if err != nil {
+		return nil, err
+	}
+	registry, err := newRegistry(ctx, cfg, provider, withProvider)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := newCluster(ctx, cfg, withProvider)
+	if err != nil {
+		return nil, err
+	}
+
+	var storage *Storage
+	if cfg.AWS.SearchMode == config.SearchModeFargate && cfg.AWS.SearchStorage == config.SearchStorageEFS {
+		storage, err = newStorage(ctx, cfg, network, withProvider)
+		if err != nil {
+			return nil, err
+		}
+	}
+	search, err := newSearch(ctx, cfg, account, network, cluster, storage, withProvider)
+	if err != nil {
+		return nil, err
+	}
+	web, err := newWeb(ctx, cfg, account, network, registry, cluster, search, withProvider)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := newAlarms(ctx, cfg, cluster, search, web, withProvider); err != nil {
+		return nil, err
+	}
+
+	logGroups := pulumi.StringMap{"web": web.LogGroupName}
+	if search.RunsService {
+		logGroups["es"] = search.LogGroupName
+	}
+	return &Outputs{
+		URL:               web.URL,
+		ECRRepositoryURL:  registry.RepositoryURL,
+		ClusterName:       cluster.Name,
+		WebServiceName:    web.ServiceName,
+		SearchServiceName: search.ServiceName,
+		LogGroups:         logGroups.ToStringMapOutput(),
+		ESEndpoint:        search.Endpoint,
+	}, nil
+}
+
+// newProvider is the one AWS provider every resource of the stack uses. Its
+// default tags reach every taggable resource, so anything found in the
+// account can be traced back to the project and stack that made it.
+func newProvider(ctx *pulumi.Context, cfg config.Config) (*awsp.Provider, error) {
+	return awsp.NewProvider(ctx, cfg.Name("aws"), &awsp.ProviderArgs{
+		Region:      pulumi.StringPtr(cfg.AWS.Region),
+		DefaultTags: &awsp.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(stackTags(cfg))},
+	})
+}
+
+// stackTags are the labels shared by every resource of the stack; the
+// component a resource belongs to is added per resource (componentTags).
+func stackTags(cfg config.Config) map[string]string {
+	tags := cfg.Labels("")
+	delete(tags, "component")
+	return tags
+}
+
+// componentTags name the part of the architecture a resource belongs to;
+// "Name" is what the AWS console shows in its lists.
+func componentTags(component, name string) pulumi.StringMap {
+	return pulumi.StringMap{"component": pulumi.String(component), "Name": pulumi.String(name)}
+}
+
+// account is who and where the stack deploys; IAM trust policies and ARNs
+// are scoped with it.
+type account struct {
+	ID        string
+	Partition string
+	Region    string
+}
+
+func lookupAccount(ctx *pulumi.Context, provider *awsp.Provider) (account, error) {
+	identity, err := awsp.GetCallerIdentity(ctx, &awsp.GetCallerIdentityArgs{}, pulumi.Provider(provider))
+	if err != nil {
+		return account{}, fmt.Errorf("look up the AWS account: %w", err)
+	}
+	region, err := awsp.GetRegion(ctx, &awsp.GetRegionArgs{}, pulumi.Provider(provider))
+	if err != nil {
+		return account{}, fmt.Errorf("look up the AWS region: %w", err)
+	}
+	partition, err := partitionOf(identity.Arn)
+	if err != nil {
+		return account{}, err
+	}
+	return account{ID: identity.AccountId, Partition: partition, Region: region.Name}, nil
+}
+
+// partitionOf reads the partition (aws, aws-cn, aws-us-gov) from an ARN.
+func partitionOf(arn string) (string, error) {
+	fields := strings.SplitN(arn, ":", 3)
+	if len(fields) < 3 || fields[0] != "arn" || fields[1] == "" {
+		return "", fmt.Errorf("caller identity ARN %q is not an ARN", arn)
+	}
+	return fields[1], nil
+}

@@ -1,0 +1,185 @@
+package aws_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/aws"
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
+)
+
+// What the tests hand the program as stack secrets (Pulumi.prod.yaml has
+// no encrypted values until `make up-prod` adds the password).
+const (
+	testPassword = "test-elastic-password"
+	testAPIKey   = "test-api-key-value"
+	testRegion   = "us-east-1"
+	testAccount  = "123456789012"
+	name         = "foodtrucks-prod-" // cfg.Name's prefix for this project and stack
+)
+
+// externalSearch switches the stack to an existing cluster; security and
+// the ES task's keys no longer apply.
+var externalSearch = map[string]any{
+	"searchMode": "external", "externalEsUrl": "https://trucks.es.us-east-1.aws.elastic.cloud", "esSecurity": false,
+}
+
+// prod is one mocked run of the prod stack.
+type prod struct {
+	*stacktest.Run
+	out *aws.Outputs
+	cfg config.Config
+}
+
+// deployProd runs config.Load, Validate and aws.Deploy under mocks with the
+// real Pulumi.yaml and Pulumi.prod.yaml, plus overrides.
+func deployProd(t *testing.T, overrides map[string]any) *prod {
+	t.Helper()
+	secrets := map[string]string{"esPassword": testPassword}
+	if overrides["searchMode"] == config.SearchModeExternal {
+		secrets = map[string]string{"externalEsApiKey": testAPIKey}
+	}
+	p := &prod{}
+	p.Run = stacktest.RunProgram(t, stacktest.Options{
+		Stack:     "prod",
+		Overrides: overrides,
+		Secrets:   secrets,
+		Invokes:   stacktest.AWSInvokes(testRegion, 6),
+		Outputs:   awsOutputs,
+	}, func(ctx *pulumi.Context) error {
+		cfg, err := config.Load(ctx)
+		if err != nil {
+			return err
+		}
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		p.cfg = cfg
+		p.out, err = aws.Deploy(ctx, cfg)
+		return err
+	})
+	if p.Err != nil {
+		t.Fatalf("prod stack with %v: %v", overrides, p.Err)
+	}
+	return p
+}
+
+// awsOutputs gives resources the computed outputs the program reads, shaped
+// like the AWS provider's.
+func awsOutputs(r *stacktest.Resource) map[string]any {
+	parts := strings.Split(r.Type, ":") // aws:ec2/vpc:Vpc
+	if len(parts) != 3 {
+		return nil
+	}
+	module := strings.SplitN(parts[1], "/", 2)[0]
+	out := map[string]any{"arn": fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", module, testRegion, testAccount, strings.ToLower(parts[2]), r.Name)}
+	switch r.Type {
+	case "aws:ecr/repository:Repository":
+		out["registryId"] = testAccount
+		out["repositoryUrl"] = testAccount + ".dkr.ecr." + testRegion + ".amazonaws.com/" + fmt.Sprint(r.Inputs["name"])
+	case "docker:index/image:Image":
+		// Pushed: repo@sha256 of what was built.
+		repo, _, _ := strings.Cut(fmt.Sprint(r.Inputs["imageName"]), ":")
+		b, _ := json.Marshal(r.Inputs["build"])
+		sum := sha256.Sum256(b)
+		return map[string]any{"repoDigest": repo + "@sha256:" + hex.EncodeToString(sum[:])}
+	case "aws:cloudwatch/logGroup:LogGroup":
+		out["arn"] = "arn:aws:logs:" + testRegion + ":" + testAccount + ":log-group:" + fmt.Sprint(r.Inputs["name"])
+	case "aws:lb/loadBalancer:LoadBalancer":
+		out["dnsName"] = r.Name + "-1234567890." + testRegion + ".elb.amazonaws.com"
+		out["arnSuffix"] = "app/" + r.Name + "/50dc6c495c0c9188"
+	case "aws:lb/targetGroup:TargetGroup":
+		out["arnSuffix"] = "targetgroup/" + r.Name + "/73e2d6bc24d8a067"
+	case "aws:ec2/eip:Eip":
+		out["allocationId"] = "eipalloc-" + r.Name
+	}
+	return out
+}
+
+// in reads a nested input: in(r.Inputs, "healthCheck", "path").
+func in(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			s, ok := v.([]any)
+			if !ok || k >= len(s) {
+				return nil
+			}
+			v = s[k]
+		}
+	}
+	return v
+}
+
+func str(v any, path ...any) string {
+	s, _ := in(v, path...).(string)
+	return s
+}
+
+func num(v any, path ...any) int {
+	switch n := in(v, path...).(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	}
+	return -1
+}
+
+func list(v any, path ...any) []any {
+	s, _ := in(v, path...).([]any)
+	return s
+}
+
+// containers decodes a task definition's containerDefinitions loosely, for
+// assertions on values (the strict decode has its own test).
+func containers(t *testing.T, task *stacktest.Resource) []map[string]any {
+	t.Helper()
+	var defs []map[string]any
+	if err := json.Unmarshal([]byte(str(task.Inputs, "containerDefinitions")), &defs); err != nil {
+		t.Fatalf("task definition %s: containerDefinitions is not JSON: %v", task.Name, err)
+	}
+	return defs
+}
+
+func (p *prod) container(t *testing.T, family, container string) map[string]any {
+	t.Helper()
+	for _, c := range containers(t, p.Must(t, "aws:ecs/taskDefinition:TaskDefinition", name+family)) {
+		if c["name"] == container {
+			return c
+		}
+	}
+	t.Fatalf("task %s has no container %q", family, container)
+	return nil
+}
+
+// env turns a container's environment into a map.
+func env(c map[string]any) map[string]string {
+	m := map[string]string{}
+	for _, e := range list(c, "environment") {
+		m[str(e, "name")] = str(e, "value")
+	}
+	return m
+}
+
+func (p *prod) await(t *testing.T, o pulumi.Output) any {
+	t.Helper()
+	r := stacktest.Await(t, o)
+	if !r.Known {
+		t.Fatalf("output not known after the run")
+	}
+	return r.Value
+}

@@ -1,0 +1,118 @@
+package aws
+
+import (
+	"encoding/json"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// policyDocument is an IAM policy in its JSON form. Policies are written
+// out statement by statement, each naming the resources it covers, so a
+// reader (and the tests) can see that nothing is wider than needed.
+type policyDocument struct {
+	Version   string            `json:"Version"`
+	Statement []policyStatement `json:"Statement"`
+}
+
+type policyStatement struct {
+	Sid       string                    `json:"Sid,omitempty"`
+	Effect    string                    `json:"Effect"`
+	Principal map[string]any            `json:"Principal,omitempty"`
+	Action    []string                  `json:"Action"`
+	Resource  []string                  `json:"Resource,omitempty"`
+	Condition map[string]map[string]any `json:"Condition,omitempty"`
+}
+
+func (d policyDocument) JSON() (string, error) {
+	d.Version = "2012-10-17"
+	b, err := json.Marshal(d)
+	return string(b), err
+}
+
+// taskTrustPolicy lets ECS tasks of this account and region, and nobody
+// else, assume a role (the conditions guard against the confused-deputy
+// problem).
+func taskTrustPolicy(acct account) (string, error) {
+	return policyDocument{Statement: []policyStatement{{
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": "ecs-tasks.amazonaws.com"},
+		Action:    []string{"sts:AssumeRole"},
+		Condition: map[string]map[string]any{
+			"StringEquals": {"aws:SourceAccount": acct.ID},
+			"ArnLike":      {"aws:SourceArn": "arn:" + acct.Partition + ":ecs:" + acct.Region + ":" + acct.ID + ":*"},
+		},
+	}}}.JSON()
+}
+
+// executionGrants is what ECS itself needs to start one service's tasks.
+type executionGrants struct {
+	LogGroupARN   pulumi.StringOutput
+	SecretARN     pulumi.StringOutput
+	RepositoryARN pulumi.StringOutput // zero when the image is public (Elasticsearch)
+	PullsFromECR  bool
+}
+
+// newExecutionRole is the role ECS uses to pull the image, write the
+// service's log group and read its secret — each named by ARN. Only
+// ecr:GetAuthorizationToken has no resource-level permission, so AWS
+// requires "*" as its resource.
+func newExecutionRole(ctx *pulumi.Context, cfg config.Config, component string, acct account, grants executionGrants, opts ...pulumi.ResourceOption) (*iam.Role, *iam.RolePolicy, error) {
+	trust, err := taskTrustPolicy(acct)
+	if err != nil {
+		return nil, nil, err
+	}
+	name := cfg.Name(component + "-execution")
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		Description:      pulumi.String("ECS starts the " + component + " tasks with this role: image pull, logs, secrets"),
+		AssumeRolePolicy: pulumi.String(trust),
+		Tags:             componentTags(component, name),
+	}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	inputs := []any{grants.LogGroupARN, grants.SecretARN}
+	if grants.PullsFromECR {
+		inputs = append(inputs, grants.RepositoryARN)
+	}
+	policy := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+		logGroup, secret := v[0].(string), v[1].(string)
+		statements := []policyStatement{
+			{
+				Sid: "WriteOwnLogs", Effect: "Allow",
+				Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+				Resource: []string{logGroup, logGroup + ":log-stream:*"},
+			},
+			{
+				Sid: "ReadOwnSecret", Effect: "Allow",
+				Action:   []string{"secretsmanager:GetSecretValue"},
+				Resource: []string{secret},
+			},
+		}
+		if grants.PullsFromECR {
+			statements = append(statements,
+				policyStatement{
+					Sid: "PullWebImage", Effect: "Allow",
+					Action:   []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
+					Resource: []string{v[2].(string)},
+				},
+				policyStatement{
+					Sid: "LogInToECR", Effect: "Allow",
+					Action:   []string{"ecr:GetAuthorizationToken"},
+					Resource: []string{"*"},
+				})
+		}
+		return policyDocument{Statement: statements}.JSON()
+	}).(pulumi.StringOutput)
+	rolePolicy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+		Role:   role.ID(),
+		Policy: policy,
+	}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return role, rolePolicy, nil
+}

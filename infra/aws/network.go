@@ -1,0 +1,354 @@
+package aws
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+
+	awsp "github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// The VPC the stack builds when it does not bring its own. /20 subnets
+// leave room for 4,000 task addresses per AZ; public subnets count up from
+// 10.0.0.0, private ones from 10.0.128.0, so up to six AZs fit.
+const (
+	vpcCIDR            = "10.0.0.0/16"
+	subnetThirdOctet   = 16  // a /20 spans 16 values of the third octet
+	privateThirdOctet0 = 128 // first private subnet: 10.0.128.0/20
+	anywhereIPv4       = "0.0.0.0/0"
+	esPort             = 9200
+	nfsPort            = 2049
+	httpPort           = 80
+	httpsPort          = 443
+)
+
+// Network is the private network of the stack and its isolation: the
+// equivalent of the local stack's user-defined bridge network. Tasks and
+// storage live in private subnets; only the load balancer faces the
+// internet. Security groups allow exactly the paths the app uses:
+// internet → ALB (80/443) → web (app port) → ES (9200) → EFS (2049).
+type Network struct {
+	pulumi.ResourceState
+
+	VpcID          pulumi.StringOutput
+	PublicSubnets  []pulumi.StringOutput // load balancer and NAT gateways
+	PrivateSubnets []pulumi.StringOutput // tasks and EFS mount targets
+
+	LoadBalancerSG pulumi.StringOutput
+	WebSG          pulumi.StringOutput
+	SearchSG       pulumi.StringOutput // empty unless searchMode=fargate
+	StorageSG      pulumi.StringOutput // empty unless searchMode=fargate with efs storage
+}
+
+func newNetwork(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceOption) (*Network, error) {
+	n := &Network{}
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Network", cfg.Name("network"), n, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(n)
+
+	if cfg.AWS.VPCID != "" {
+		n.VpcID = pulumi.String(cfg.AWS.VPCID).ToStringOutput()
+		for _, id := range cfg.AWS.PublicSubnetIDs {
+			n.PublicSubnets = append(n.PublicSubnets, pulumi.String(id).ToStringOutput())
+		}
+		for _, id := range cfg.AWS.PrivateSubnetIDs {
+			n.PrivateSubnets = append(n.PrivateSubnets, pulumi.String(id).ToStringOutput())
+		}
+	} else if err := n.buildVPC(ctx, cfg, child); err != nil {
+		return nil, err
+	}
+	if err := n.buildSecurityGroups(ctx, cfg, child); err != nil {
+		return nil, err
+	}
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":          n.VpcID,
+		"publicSubnets":  pulumi.ToStringArrayOutput(n.PublicSubnets),
+		"privateSubnets": pulumi.ToStringArrayOutput(n.PrivateSubnets),
+	})
+}
+
+func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.ResourceOption) error {
+	azs, err := awsp.GetAvailabilityZones(ctx, &awsp.GetAvailabilityZonesArgs{
+		State: pulumi.StringRef("available"),
+		// Local and Wavelength zones cannot host Fargate tasks or NAT gateways.
+		Filters: []awsp.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}},
+	}, pulumi.Parent(n))
+	if err != nil {
+		return fmt.Errorf("look up availability zones: %w", err)
+	}
+	if len(azs.Names) < cfg.AWS.AZCount {
+		return fmt.Errorf("awsAzCount: %d availability zones asked for, region %s offers %d (%v)", cfg.AWS.AZCount, cfg.AWS.Region, len(azs.Names), azs.Names)
+	}
+	zones := azs.Names[:cfg.AWS.AZCount]
+
+	vpcName := cfg.Name("vpc")
+	vpc, err := ec2.NewVpc(ctx, vpcName, &ec2.VpcArgs{
+		CidrBlock: pulumi.String(vpcCIDR),
+		// Service Connect, EFS mount target names and private endpoints all
+		// resolve through the VPC's DNS.
+		EnableDnsSupport:   pulumi.Bool(true),
+		EnableDnsHostnames: pulumi.Bool(true),
+		Tags:               componentTags("network", vpcName),
+	}, child)
+	if err != nil {
+		return err
+	}
+	n.VpcID = vpc.ID().ToStringOutput()
+
+	igwName := cfg.Name("igw")
+	igw, err := ec2.NewInternetGateway(ctx, igwName, &ec2.InternetGatewayArgs{
+		VpcId: vpc.ID(),
+		Tags:  componentTags("network", igwName),
+	}, child)
+	if err != nil {
+		return err
+	}
+	publicRTName := cfg.Name("public")
+	publicRT, err := ec2.NewRouteTable(ctx, publicRTName, &ec2.RouteTableArgs{
+		VpcId: vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{
+			CidrBlock: pulumi.String(anywhereIPv4), GatewayId: igw.ID(),
+		}},
+		Tags: componentTags("network", publicRTName),
+	}, child)
+	if err != nil {
+		return err
+	}
+
+	var nats []*ec2.NatGateway
+	for i, zone := range zones {
+		publicName := cfg.Name(fmt.Sprintf("public-%d", i))
+		public, err := ec2.NewSubnet(ctx, publicName, &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			AvailabilityZone: pulumi.String(zone),
+			CidrBlock:        pulumi.String(fmt.Sprintf("10.0.%d.0/20", i*subnetThirdOctet)),
+			// Only the load balancer and NAT gateways live here; both get
+			// their addresses explicitly.
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags:                componentTags("network", publicName),
+		}, child)
+		if err != nil {
+			return err
+		}
+		n.PublicSubnets = append(n.PublicSubnets, public.ID().ToStringOutput())
+		if _, err := ec2.NewRouteTableAssociation(ctx, publicName, &ec2.RouteTableAssociationArgs{
+			SubnetId: public.ID(), RouteTableId: publicRT.ID(),
+		}, child); err != nil {
+			return err
+		}
+		if i < cfg.AWS.NATGateways {
+			natName := cfg.Name(fmt.Sprintf("nat-%d", i))
+			eip, err := ec2.NewEip(ctx, natName, &ec2.EipArgs{
+				Domain: pulumi.String("vpc"),
+				Tags:   componentTags("network", natName),
+			}, child)
+			if err != nil {
+				return err
+			}
+			nat, err := ec2.NewNatGateway(ctx, natName, &ec2.NatGatewayArgs{
+				AllocationId: eip.AllocationId,
+				SubnetId:     public.ID(),
+				Tags:         componentTags("network", natName),
+			}, child, pulumi.DependsOn([]pulumi.Resource{igw}))
+			if err != nil {
+				return err
+			}
+			nats = append(nats, nat)
+		}
+	}
+
+	for i, zone := range zones {
+		privateName := cfg.Name(fmt.Sprintf("private-%d", i))
+		private, err := ec2.NewSubnet(ctx, privateName, &ec2.SubnetArgs{
+			VpcId:               vpc.ID(),
+			AvailabilityZone:    pulumi.String(zone),
+			CidrBlock:           pulumi.String(fmt.Sprintf("10.0.%d.0/20", privateThirdOctet0+i*subnetThirdOctet)),
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags:                componentTags("network", privateName),
+		}, child)
+		if err != nil {
+			return err
+		}
+		n.PrivateSubnets = append(n.PrivateSubnets, private.ID().ToStringOutput())
+		// With fewer NAT gateways than AZs, zones share them round-robin:
+		// cheaper, at the price of cross-AZ traffic and a shared failure.
+		nat := nats[i%len(nats)]
+		rt, err := ec2.NewRouteTable(ctx, privateName, &ec2.RouteTableArgs{
+			VpcId: vpc.ID(),
+			Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{
+				CidrBlock: pulumi.String(anywhereIPv4), NatGatewayId: nat.ID(),
+			}},
+			Tags: componentTags("network", privateName),
+		}, child)
+		if err != nil {
+			return err
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, privateName, &ec2.RouteTableAssociationArgs{
+			SubnetId: private.ID(), RouteTableId: rt.ID(),
+		}, child); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildSecurityGroups makes one group per tier with no inline rules, then
+// each allowed path as its own rule, so groups can refer to each other
+// without a cycle. AWS's default allow-all egress is removed on creation;
+// every egress is listed below.
+func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, child pulumi.ResourceOption) error {
+	group := func(component, description string) (*ec2.SecurityGroup, error) {
+		name := cfg.Name(component)
+		return ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
+			VpcId:       n.VpcID,
+			Description: pulumi.String(description),
+			// Rules are separate resources; delete them with the group.
+			RevokeRulesOnDelete: pulumi.Bool(true),
+			Tags:                componentTags("network", name),
+		}, child)
+	}
+	rule := func(name string, args *ec2.SecurityGroupRuleArgs) error {
+		args.Protocol = pulumi.String("tcp")
+		_, err := ec2.NewSecurityGroupRule(ctx, cfg.Name(name), args, child)
+		return err
+	}
+	fromGroup := func(g *ec2.SecurityGroup) pulumi.StringPtrInput { return g.ID().ToStringOutput() }
+	anywhere := pulumi.StringArray{pulumi.String(anywhereIPv4)}
+
+	alb, err := group("alb", "Load balancer: HTTP(S) from the internet, to the web tasks")
+	if err != nil {
+		return err
+	}
+	web, err := group("web", "Web tasks: from the load balancer only")
+	if err != nil {
+		return err
+	}
+	n.LoadBalancerSG, n.WebSG = alb.ID().ToStringOutput(), web.ID().ToStringOutput()
+
+	listenPorts := []int{httpPort}
+	if cfg.AWS.CertificateARN != "" {
+		listenPorts = append(listenPorts, httpsPort)
+	}
+	for _, port := range listenPorts {
+		if err := rule(fmt.Sprintf("alb-in-%d", port), &ec2.SecurityGroupRuleArgs{
+			Type: pulumi.String("ingress"), SecurityGroupId: alb.ID(),
+			FromPort: pulumi.Int(port), ToPort: pulumi.Int(port), CidrBlocks: anywhere,
+			Description: pulumi.String("clients on the internet"),
+		}); err != nil {
+			return err
+		}
+	}
+	if err := rule("alb-out-web", &ec2.SecurityGroupRuleArgs{
+		Type: pulumi.String("egress"), SecurityGroupId: alb.ID(),
+		FromPort: pulumi.Int(cfg.WebPort), ToPort: pulumi.Int(cfg.WebPort), SourceSecurityGroupId: fromGroup(web),
+		Description: pulumi.String("requests and health checks to the web tasks"),
+	}); err != nil {
+		return err
+	}
+	if err := rule("web-in-alb", &ec2.SecurityGroupRuleArgs{
+		Type: pulumi.String("ingress"), SecurityGroupId: web.ID(),
+		FromPort: pulumi.Int(cfg.WebPort), ToPort: pulumi.Int(cfg.WebPort), SourceSecurityGroupId: fromGroup(alb),
+		Description: pulumi.String("the load balancer"),
+	}); err != nil {
+		return err
+	}
+	// Out to the internet through NAT: HTTPS for image pulls from ECR,
+	// Secrets Manager and CloudWatch Logs, plus the ports of the permit
+	// data set and of an external Elasticsearch cluster.
+	for _, port := range webInternetPorts(cfg) {
+		if err := rule(fmt.Sprintf("web-out-%d", port), &ec2.SecurityGroupRuleArgs{
+			Type: pulumi.String("egress"), SecurityGroupId: web.ID(),
+			FromPort: pulumi.Int(port), ToPort: pulumi.Int(port), CidrBlocks: anywhere,
+			Description: pulumi.String("AWS APIs, image registry, permit data, external Elasticsearch"),
+		}); err != nil {
+			return err
+		}
+	}
+
+	if cfg.AWS.SearchMode != config.SearchModeFargate {
+		n.SearchSG = pulumi.String("").ToStringOutput()
+		n.StorageSG = pulumi.String("").ToStringOutput()
+		return nil
+	}
+	es, err := group("es", "Elasticsearch tasks: from the web tasks only, on 9200")
+	if err != nil {
+		return err
+	}
+	n.SearchSG = es.ID().ToStringOutput()
+	if err := rule("web-out-es", &ec2.SecurityGroupRuleArgs{
+		Type: pulumi.String("egress"), SecurityGroupId: web.ID(),
+		FromPort: pulumi.Int(esPort), ToPort: pulumi.Int(esPort), SourceSecurityGroupId: fromGroup(es),
+		Description: pulumi.String("Elasticsearch through Service Connect"),
+	}); err != nil {
+		return err
+	}
+	if err := rule("es-in-web", &ec2.SecurityGroupRuleArgs{
+		Type: pulumi.String("ingress"), SecurityGroupId: es.ID(),
+		FromPort: pulumi.Int(esPort), ToPort: pulumi.Int(esPort), SourceSecurityGroupId: fromGroup(web),
+		Description: pulumi.String("the web tasks"),
+	}); err != nil {
+		return err
+	}
+	if err := rule("es-out-https", &ec2.SecurityGroupRuleArgs{
+		Type: pulumi.String("egress"), SecurityGroupId: es.ID(),
+		FromPort: pulumi.Int(httpsPort), ToPort: pulumi.Int(httpsPort), CidrBlocks: anywhere,
+		Description: pulumi.String("image pull, Secrets Manager, CloudWatch Logs"),
+	}); err != nil {
+		return err
+	}
+
+	if cfg.AWS.SearchStorage != config.SearchStorageEFS {
+		n.StorageSG = pulumi.String("").ToStringOutput()
+		return nil
+	}
+	efs, err := group("efs", "Elasticsearch data (EFS): from the Elasticsearch tasks only, on 2049")
+	if err != nil {
+		return err
+	}
+	n.StorageSG = efs.ID().ToStringOutput()
+	if err := rule("es-out-efs", &ec2.SecurityGroupRuleArgs{
+		Type: pulumi.String("egress"), SecurityGroupId: es.ID(),
+		FromPort: pulumi.Int(nfsPort), ToPort: pulumi.Int(nfsPort), SourceSecurityGroupId: fromGroup(efs),
+		Description: pulumi.String("the data file system (NFS)"),
+	}); err != nil {
+		return err
+	}
+	return rule("efs-in-es", &ec2.SecurityGroupRuleArgs{
+		Type: pulumi.String("ingress"), SecurityGroupId: efs.ID(),
+		FromPort: pulumi.Int(nfsPort), ToPort: pulumi.Int(nfsPort), SourceSecurityGroupId: fromGroup(es),
+		Description: pulumi.String("the Elasticsearch tasks"),
+	})
+}
+
+// webInternetPorts lists, once each and in order, the ports the web tasks
+// reach on the internet.
+func webInternetPorts(cfg config.Config) []int {
+	ports := []int{httpsPort, externalPort(cfg.DataURL)}
+	if cfg.AWS.SearchMode == config.SearchModeExternal {
+		ports = append(ports, externalPort(cfg.AWS.ExternalESURL))
+	}
+	slices.Sort(ports)
+	return slices.Compact(ports)
+}
+
+// externalPort is the TCP port an http(s) URL connects to. Config
+// validation has checked the URL already.
+func externalPort(raw string) int {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return httpsPort
+	}
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	if u.Scheme == "http" {
+		return httpPort
+	}
+	return httpsPort
+}

@@ -1,0 +1,137 @@
+package aws
+
+import (
+	"encoding/json"
+
+	awsp "github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
+	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// The web image is built from the repository root with webapp/Dockerfile.
+// The program runs with infra/ as its working directory (main: infra/ in
+// Pulumi.yaml) and pulumi-docker resolves the Dockerfile against the
+// working directory, not the context, so both paths start from infra/.
+const (
+	webBuildContext = ".."
+	webDockerfile   = "../webapp/Dockerfile"
+	// The Dockerfile's default: compile inside the Go builder stage, so the
+	// image's architecture follows --platform, not the deploying machine.
+	webBinarySource = "build"
+)
+
+// Registry is the ECR repository of the web image and the image itself,
+// built for the tasks' CPU architecture and pushed there.
+type Registry struct {
+	pulumi.ResourceState
+
+	RepositoryURL pulumi.StringOutput
+	RepositoryARN pulumi.StringOutput
+	// ImageRef is repo@sha256:…: a new image makes a new task definition
+	// revision, and an unchanged one changes nothing.
+	ImageRef pulumi.StringOutput
+}
+
+func newRegistry(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider, opts ...pulumi.ResourceOption) (*Registry, error) {
+	r := &Registry{}
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Registry", cfg.Name("registry"), r, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(r)
+
+	repoName := cfg.Name("web")
+	repo, err := ecr.NewRepository(ctx, repoName, &ecr.RepositoryArgs{
+		Name: pulumi.String(repoName),
+		ImageScanningConfiguration: ecr.RepositoryImageScanningConfigurationArgs{
+			ScanOnPush: pulumi.Bool(true),
+		},
+		ImageTagMutability: pulumi.String("MUTABLE"), // the stack's tag moves; tasks pin the digest
+		ForceDelete:        pulumi.Bool(cfg.AWS.ECRForceDelete),
+		Tags:               componentTags("registry", repoName),
+	}, child, pulumi.Protect(cfg.AWS.ProtectData), pulumi.RetainOnDelete(cfg.AWS.ProtectData))
+	if err != nil {
+		return nil, err
+	}
+	policy, err := lifecyclePolicy(cfg.AWS.ECRKeepImages)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ecr.NewLifecyclePolicy(ctx, repoName, &ecr.LifecyclePolicyArgs{
+		Repository: repo.Name,
+		Policy:     pulumi.String(policy),
+	}, child); err != nil {
+		return nil, err
+	}
+
+	// A fresh token on every run; pulumi-docker does not diff registry
+	// credentials, so its 12-hour rotation never rebuilds the image.
+	token := ecr.GetAuthorizationTokenOutput(ctx, ecr.GetAuthorizationTokenOutputArgs{
+		RegistryId: repo.RegistryId,
+	}, pulumi.Provider(provider))
+	image, err := docker.NewImage(ctx, repoName, &docker.ImageArgs{
+		ImageName: pulumi.Sprintf("%s:%s", repo.RepositoryUrl, cfg.Stack),
+		Build: docker.DockerBuildArgs{
+			Context:        pulumi.String(webBuildContext),
+			Dockerfile:     pulumi.String(webDockerfile),
+			Platform:       pulumi.String(dockerPlatform(cfg.AWS.Architecture)),
+			BuilderVersion: docker.BuilderVersionBuilderBuildKit, // the Dockerfile uses cache mounts
+			Args:           pulumi.StringMap{"BINARY_SOURCE": pulumi.String(webBinarySource)},
+		},
+		Registry: docker.RegistryArgs{
+			Server:   repo.RepositoryUrl,
+			Username: token.UserName(),
+			Password: pulumi.ToSecret(token.Password()).(pulumi.StringOutput),
+		},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+
+	r.RepositoryURL = repo.RepositoryUrl
+	r.RepositoryARN = repo.Arn
+	r.ImageRef = image.RepoDigest
+	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{
+		"repositoryUrl": r.RepositoryURL,
+		"imageRef":      r.ImageRef,
+	})
+}
+
+// lifecyclePolicy keeps the newest keep images and expires the rest, so the
+// repository does not grow with every deployment.
+func lifecyclePolicy(keep int) (string, error) {
+	type selection struct {
+		TagStatus   string `json:"tagStatus"`
+		CountType   string `json:"countType"`
+		CountNumber int    `json:"countNumber"`
+	}
+	type action struct {
+		Type string `json:"type"`
+	}
+	type rule struct {
+		RulePriority int       `json:"rulePriority"`
+		Description  string    `json:"description"`
+		Selection    selection `json:"selection"`
+		Action       action    `json:"action"`
+	}
+	doc := struct {
+		Rules []rule `json:"rules"`
+	}{Rules: []rule{{
+		RulePriority: 1,
+		Description:  "keep the newest images only",
+		Selection:    selection{TagStatus: "any", CountType: "imageCountMoreThan", CountNumber: keep},
+		Action:       action{Type: "expire"},
+	}}}
+	b, err := json.Marshal(doc)
+	return string(b), err
+}
+
+// dockerPlatform maps the ECS CPU architecture to the image platform.
+func dockerPlatform(architecture string) string {
+	if architecture == config.ArchitectureARM64 {
+		return "linux/arm64"
+	}
+	return "linux/amd64"
+}

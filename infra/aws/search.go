@@ -1,0 +1,332 @@
+package aws
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// Elasticsearch as the web tasks see it: the same name and port as on the
+// local network, here provided by Service Connect.
+const (
+	esServiceConnectName = "es"
+	esPortName           = "es"
+	esContainerName      = "es"
+	esDataVolume         = "es-data"
+	esDataPath           = "/usr/share/elasticsearch/data"
+	esUser               = "elastic"
+	esNofile             = 65535
+	// Elasticsearch flushes and closes shards on SIGTERM; 120 s is the most
+	// Fargate waits before SIGKILL.
+	esStopTimeout = 120
+)
+
+// esHealthCommand asks the node itself for cluster health; a timeout
+// answers 408, which curl -f turns into a failure.
+var esHealthCommand = []string{"CMD-SHELL",
+	`curl -fsS -u "elastic:$ELASTIC_PASSWORD" "http://localhost:9200/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null || exit 1`}
+
+// Search is where the web tasks find Elasticsearch: a single-node ECS
+// service (searchMode=fargate) or an existing cluster (searchMode=external).
+// Either way it provides the endpoint and one credential for the web tasks.
+type Search struct {
+	pulumi.ResourceState
+
+	Endpoint pulumi.StringOutput // ES_URL of the web tasks
+	// The web tasks authenticate with CredentialEnv (ES_PASSWORD for the
+	// elastic user, or ES_API_KEY) read from CredentialSecretARN.
+	CredentialEnv       string
+	CredentialSecretARN pulumi.StringOutput
+	Username            string // empty with an API key
+
+	RunsService  bool // false with searchMode=external
+	ServiceName  pulumi.StringOutput
+	LogGroupName pulumi.StringOutput
+	Service      *ecs.Service // nil with searchMode=external
+}
+
+func newSearch(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, cluster *Cluster, storage *Storage, opts ...pulumi.ResourceOption) (*Search, error) {
+	s := &Search{}
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Search", cfg.Name("search"), s, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(s)
+
+	var err error
+	if cfg.AWS.SearchMode == config.SearchModeExternal {
+		err = s.useExternal(ctx, cfg, child)
+	} else {
+		err = s.runOnFargate(ctx, cfg, acct, network, cluster, storage, child)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{
+		"endpoint":    s.Endpoint,
+		"serviceName": s.ServiceName,
+	})
+}
+
+func (s *Search) useExternal(ctx *pulumi.Context, cfg config.Config, child pulumi.ResourceOption) error {
+	secret, _, err := newSecret(ctx, cfg, "search", "es-api-key", cfg.AWS.ExternalAPIKey, child)
+	if err != nil {
+		return err
+	}
+	s.Endpoint = pulumi.String(cfg.AWS.ExternalESURL).ToStringOutput()
+	s.CredentialEnv, s.CredentialSecretARN = "ES_API_KEY", secret.Arn
+	s.ServiceName = pulumi.String("").ToStringOutput()
+	s.LogGroupName = pulumi.String("").ToStringOutput()
+	return nil
+}
+
+func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, cluster *Cluster, storage *Storage, child pulumi.ResourceOption) error {
+	secret, secretVersion, err := newSecret(ctx, cfg, "search", "es-password", cfg.ESPassword, child)
+	if err != nil {
+		return err
+	}
+	logGroup, err := newLogGroup(ctx, cfg, "es", child)
+	if err != nil {
+		return err
+	}
+	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", acct, executionGrants{
+		LogGroupARN: logGroup.Arn, SecretARN: secret.Arn,
+	}, child)
+	if err != nil {
+		return err
+	}
+	taskRole, taskDependsOn, err := s.taskRole(ctx, cfg, acct, storage, child)
+	if err != nil {
+		return err
+	}
+
+	image := cfg.ESImage + ":" + cfg.ESVersion
+	containers := pulumi.All(logGroup.Name, secret.Arn).ApplyT(func(v []any) (string, error) {
+		return marshalContainers(esContainer(cfg, image, v[0].(string), acct.Region, v[1].(string), storage != nil))
+	}).(pulumi.StringOutput)
+
+	family := cfg.Name("es")
+	taskArgs := &ecs.TaskDefinitionArgs{
+		Family:                  pulumi.String(family),
+		Cpu:                     pulumi.String(fmt.Sprint(cfg.AWS.ESCPU)),
+		Memory:                  pulumi.String(fmt.Sprint(cfg.ESMemoryMB)),
+		NetworkMode:             pulumi.String(networkModeVPC),
+		RequiresCompatibilities: pulumi.StringArray{pulumi.String(launchTypeFargate)},
+		RuntimePlatform: ecs.TaskDefinitionRuntimePlatformArgs{
+			CpuArchitecture: pulumi.String(cfg.AWS.Architecture), OperatingSystemFamily: pulumi.String(osLinux),
+		},
+		ExecutionRoleArn:     execution.Arn,
+		ContainerDefinitions: containers,
+		Tags:                 componentTags("search", family),
+	}
+	if taskRole != nil {
+		taskArgs.TaskRoleArn = taskRole.Arn
+	}
+	if storage != nil {
+		taskArgs.Volumes = ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{
+			Name: pulumi.String(esDataVolume),
+			EfsVolumeConfiguration: ecs.TaskDefinitionVolumeEfsVolumeConfigurationArgs{
+				FileSystemId:      storage.FileSystemID,
+				TransitEncryption: pulumi.String("ENABLED"),
+				AuthorizationConfig: ecs.TaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfigArgs{
+					AccessPointId: storage.AccessPointID,
+					Iam:           pulumi.String("ENABLED"),
+				},
+			},
+		}}
+	}
+	task, err := ecs.NewTaskDefinition(ctx, family, taskArgs, child)
+	if err != nil {
+		return err
+	}
+
+	dependsOn := append([]pulumi.Resource{executionPolicy, secretVersion}, taskDependsOn...)
+	if storage != nil {
+		dependsOn = append(dependsOn, storage.MountTargets...)
+	}
+	service, err := ecs.NewService(ctx, family, &ecs.ServiceArgs{
+		Name:            pulumi.String(family),
+		Cluster:         cluster.ARN,
+		TaskDefinition:  task.Arn,
+		LaunchType:      pulumi.String(launchTypeFargate),
+		PlatformVersion: pulumi.String(fargatePlatform),
+		// One node, and never two at once: two nodes on one data path fail
+		// with "failed to obtain node locks". A deployment stops the old
+		// task before it starts the new one.
+		DesiredCount:                    pulumi.Int(1),
+		DeploymentMinimumHealthyPercent: pulumi.Int(0),
+		DeploymentMaximumPercent:        pulumi.Int(100),
+		DeploymentCircuitBreaker: ecs.ServiceDeploymentCircuitBreakerArgs{
+			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
+		},
+		NetworkConfiguration: ecs.ServiceNetworkConfigurationArgs{
+			Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
+			SecurityGroups: pulumi.StringArray{network.SearchSG},
+			AssignPublicIp: pulumi.Bool(false),
+		},
+		ServiceConnectConfiguration: ecs.ServiceServiceConnectConfigurationArgs{
+			Enabled:   pulumi.Bool(true),
+			Namespace: cluster.NamespaceARN,
+			Services: ecs.ServiceServiceConnectConfigurationServiceArray{ecs.ServiceServiceConnectConfigurationServiceArgs{
+				PortName:      pulumi.String(esPortName),
+				DiscoveryName: pulumi.String(esServiceConnectName),
+				ClientAlias: ecs.ServiceServiceConnectConfigurationServiceClientAliasArray{
+					ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs{
+						DnsName: pulumi.String(esServiceConnectName), Port: pulumi.Int(esPort),
+					},
+				},
+			}},
+			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
+		},
+		PropagateTags:        pulumi.String("SERVICE"),
+		EnableEcsManagedTags: pulumi.Bool(true),
+		WaitForSteadyState:   pulumi.Bool(true),
+		Tags:                 componentTags("search", family),
+	}, child, pulumi.DependsOn(dependsOn))
+	if err != nil {
+		return err
+	}
+
+	s.Endpoint = pulumi.Sprintf("http://%s:%d", esServiceConnectName, esPort).ToStringOutput()
+	s.CredentialEnv, s.CredentialSecretARN, s.Username = "ES_PASSWORD", secret.Arn, esUser
+	s.RunsService, s.Service = true, service
+	s.ServiceName, s.LogGroupName = service.Name, logGroup.Name
+	return nil
+}
+
+// taskRole is what the Elasticsearch process itself may do: mount and
+// write its file system through its access point. With ephemeral storage
+// it needs nothing, and gets no role.
+func (s *Search) taskRole(ctx *pulumi.Context, cfg config.Config, acct account, storage *Storage, child pulumi.ResourceOption) (*iam.Role, []pulumi.Resource, error) {
+	if storage == nil {
+		return nil, nil, nil
+	}
+	trust, err := taskTrustPolicy(acct)
+	if err != nil {
+		return nil, nil, err
+	}
+	name := cfg.Name("es-task")
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		Description:      pulumi.String("The Elasticsearch tasks: mount their data file system"),
+		AssumeRolePolicy: pulumi.String(trust),
+		Tags:             componentTags("search", name),
+	}, child)
+	if err != nil {
+		return nil, nil, err
+	}
+	mountActions := []string{"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"}
+	throughAccessPoint := func(ap string) map[string]map[string]any {
+		return map[string]map[string]any{"StringEquals": {"elasticfilesystem:AccessPointArn": ap}}
+	}
+
+	identityPolicy := pulumi.All(storage.FileSystemARN, storage.AccessPointARN).ApplyT(func(v []any) (string, error) {
+		return policyDocument{Statement: []policyStatement{{
+			Sid: "MountDataThroughAccessPoint", Effect: "Allow",
+			Action: mountActions, Resource: []string{v[0].(string)},
+			Condition: throughAccessPoint(v[1].(string)),
+		}}}.JSON()
+	}).(pulumi.StringOutput)
+	rolePolicy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.ID(), Policy: identityPolicy}, child)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	// The file system's own policy: only this role, only through the access
+	// point and a mount target, and never without TLS. It replaces EFS's
+	// default of letting every client on the network in.
+	resourcePolicy := pulumi.All(storage.FileSystemARN, storage.AccessPointARN, role.Arn).ApplyT(func(v []any) (string, error) {
+		fs, ap, roleARN := v[0].(string), v[1].(string), v[2].(string)
+		onlyViaAccessPoint := throughAccessPoint(ap)
+		onlyViaAccessPoint["Bool"] = map[string]any{"elasticfilesystem:AccessedViaMountTarget": "true"}
+		return policyDocument{Statement: []policyStatement{
+			{
+				Sid: "ElasticsearchTasksOnly", Effect: "Allow",
+				Principal: map[string]any{"AWS": roleARN},
+				Action:    mountActions, Resource: []string{fs},
+				Condition: onlyViaAccessPoint,
+			},
+			{
+				Sid: "RefuseUnencryptedTransport", Effect: "Deny",
+				Principal: map[string]any{"AWS": "*"},
+				Action:    append(mountActions, "elasticfilesystem:ClientRootAccess"),
+				Resource:  []string{fs},
+				Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
+			},
+		}}.JSON()
+	}).(pulumi.StringOutput)
+	fsPolicy, err := efs.NewFileSystemPolicy(ctx, cfg.Name("es-data"), &efs.FileSystemPolicyArgs{
+		FileSystemId: storage.FileSystemID,
+		Policy:       resourcePolicy,
+	}, child)
+	if err != nil {
+		return nil, nil, err
+	}
+	return role, []pulumi.Resource{rolePolicy, fsPolicy}, nil
+}
+
+// esContainer is the Elasticsearch container: the same image, version and
+// single-node settings as the local stack, with what Fargate allows.
+func esContainer(cfg config.Config, image, logGroup, region, passwordSecretARN string, persistent bool) containerDefinition {
+	env := []keyValuePair{
+		{Name: "cluster.name", Value: cfg.Name("es")},
+		{Name: "discovery.type", Value: "single-node"},
+		// Fargate cannot raise vm.max_map_count; without mmap the node does
+		// not need it (at some cost in speed).
+		{Name: "node.store.allow_mmap", Value: "false"},
+		// Security on: the elastic user's password comes from the secret.
+		// Inside the VPC the web tasks speak plain HTTP through Service
+		// Connect, so ES's self-signed TLS set-up is turned off explicitly.
+		{Name: "xpack.security.enabled", Value: "true"},
+		{Name: "xpack.security.http.ssl.enabled", Value: "false"},
+		{Name: "xpack.security.transport.ssl.enabled", Value: "false"},
+		// bootstrap.memory_lock is left out: Fargate cannot grant IPC_LOCK.
+	}
+	if cfg.ESHeapMB > 0 {
+		env = append(env, keyValuePair{Name: "ES_JAVA_OPTS", Value: fmt.Sprintf("-Xms%dm -Xmx%dm", cfg.ESHeapMB, cfg.ESHeapMB)})
+	}
+	mounts := []mountPoint{}
+	if persistent {
+		mounts = append(mounts, mountPoint{SourceVolume: esDataVolume, ContainerPath: esDataPath, ReadOnly: false})
+	}
+	return containerDefinition{
+		Name:      esContainerName,
+		Image:     image,
+		Essential: true,
+		CPU:       0,
+		// The container's limit, not the task's, is what ES sizes its heap
+		// from (esHeapMb 0); the rest of the task is the proxy's.
+		Memory: cfg.ESMemoryMB - config.ServiceConnectProxyMemoryMB,
+		PortMappings: []portMapping{{
+			Name: esPortName, ContainerPort: esPort, HostPort: esPort, Protocol: "tcp", AppProtocol: "http",
+		}},
+		Environment: env,
+		Secrets:     []containerSecret{{Name: "ELASTIC_PASSWORD", ValueFrom: passwordSecretARN}},
+		MountPoints: mounts,
+		VolumesFrom: []volumeFrom{},
+		Ulimits:     []ulimit{{Name: "nofile", SoftLimit: esNofile, HardLimit: esNofile}},
+		HealthCheck: &healthCheck{
+			Command: esHealthCommand, Interval: 15, Timeout: 10, Retries: 5,
+			// First start on EFS creates the data directory layout; give it time.
+			StartPeriod: 180,
+		},
+		LogConfiguration: awsLogs(logGroup, region, "es"),
+		StopTimeout:      esStopTimeout,
+	}
+}
+
+// serviceConnectLogs sends the Service Connect proxy's own logs to the
+// service's log group, under their own stream prefix.
+func serviceConnectLogs(logGroup pulumi.StringOutput, region string) ecs.ServiceServiceConnectConfigurationLogConfigurationArgs {
+	return ecs.ServiceServiceConnectConfigurationLogConfigurationArgs{
+		LogDriver: pulumi.String("awslogs"),
+		Options: pulumi.StringMap{
+			"awslogs-group":         logGroup,
+			"awslogs-region":        pulumi.String(region),
+			"awslogs-stream-prefix": pulumi.String("service-connect"),
+		},
+	}
+}

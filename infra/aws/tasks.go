@@ -1,0 +1,55 @@
+package aws
+
+import (
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// Settings both services share.
+const (
+	launchTypeFargate = "FARGATE"
+	// LATEST is 1.4.0 or newer: EFS volumes and Service Connect need it.
+	fargatePlatform = "LATEST"
+	networkModeVPC  = "awsvpc"
+	osLinux         = "LINUX"
+)
+
+// newLogGroup is one service's CloudWatch log group, named for the stack
+// so `aws logs tail` finds it, with the configured retention.
+func newLogGroup(ctx *pulumi.Context, cfg config.Config, component string, opts ...pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
+	name := "/ecs/" + cfg.Name(component)
+	return cloudwatch.NewLogGroup(ctx, cfg.Name(component), &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(name),
+		RetentionInDays: pulumi.Int(cfg.AWS.LogRetentionDays),
+		Tags:            componentTags(component, name),
+	}, opts...)
+}
+
+// newSecret stores one credential in Secrets Manager; ECS hands it to the
+// containers that list it under `secrets`. The value also lives encrypted
+// in the stack config, so destroy deletes the secret at once instead of
+// keeping it for a recovery window.
+func newSecret(ctx *pulumi.Context, cfg config.Config, component, purpose, value string, opts ...pulumi.ResourceOption) (*secretsmanager.Secret, *secretsmanager.SecretVersion, error) {
+	name := cfg.Name(purpose)
+	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Description:          pulumi.String(strings.ReplaceAll(purpose, "-", " ") + " of the " + cfg.Stack + " stack"),
+		RecoveryWindowInDays: pulumi.Int(0),
+		Tags:                 componentTags(component, name),
+	}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	version, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
+		SecretId:     secret.ID(),
+		SecretString: pulumi.ToSecret(pulumi.String(value)).(pulumi.StringOutput),
+	}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return secret, version, nil
+}

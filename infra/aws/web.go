@@ -1,0 +1,326 @@
+package aws
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+)
+
+// Facts about the web image (webapp/Dockerfile) and the app inside it.
+const (
+	webContainerName = "web"
+	webPortName      = "web"
+	webUser          = "65532:65532" // the image's USER; numeric, no /etc/passwd in the image
+	livenessPath     = "/healthz"    // never touches Elasticsearch
+	// A current TLS policy: TLS 1.3 with TLS 1.2 fallback, forward secrecy.
+	tlsPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+	// The app drains in-flight requests within seconds; waiting the default
+	// five minutes would only slow every deployment.
+	deregistrationDelaySeconds = 15
+	// Autoscaling targets: average CPU of the web tasks (percent), and
+	// requests per task per minute measured at the load balancer.
+	scaleOnCPUPercent        = 60
+	scaleOnRequestsPerTarget = 1000
+)
+
+// webHealthCommand is the image's own probe: the binary asks
+// 127.0.0.1:$PORT/healthz (there is no shell or curl in the image).
+var webHealthCommand = []string{"CMD", "/foodtrucks", "healthcheck"}
+
+// Web is the app's ECS service behind an Application Load Balancer, with
+// autoscaling between awsWebMinTasks and awsWebMaxTasks.
+type Web struct {
+	pulumi.ResourceState
+
+	URL                   pulumi.StringOutput
+	ServiceName           pulumi.StringOutput
+	LogGroupName          pulumi.StringOutput
+	LoadBalancerARNSuffix pulumi.StringOutput // CloudWatch's dimension value
+	TargetGroupARNSuffix  pulumi.StringOutput
+}
+
+func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, search *Search, opts ...pulumi.ResourceOption) (*Web, error) {
+	w := &Web{}
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Web", cfg.Name("web"), w, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(w)
+
+	logGroup, err := newLogGroup(ctx, cfg, "web", child)
+	if err != nil {
+		return nil, err
+	}
+	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "web", acct, executionGrants{
+		LogGroupARN: logGroup.Arn, SecretARN: search.CredentialSecretARN,
+		RepositoryARN: registry.RepositoryARN, PullsFromECR: true,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+
+	balancer, targetGroup, listeners, err := w.loadBalancer(ctx, cfg, network, child)
+	if err != nil {
+		return nil, err
+	}
+
+	containers := pulumi.All(registry.ImageRef, logGroup.Name, search.Endpoint, search.CredentialSecretARN).ApplyT(func(v []any) (string, error) {
+		return marshalContainers(webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string)))
+	}).(pulumi.StringOutput)
+
+	family := cfg.Name("web")
+	task, err := ecs.NewTaskDefinition(ctx, family, &ecs.TaskDefinitionArgs{
+		Family:                  pulumi.String(family),
+		Cpu:                     pulumi.String(fmt.Sprint(cfg.AWS.WebCPU)),
+		Memory:                  pulumi.String(fmt.Sprint(cfg.AWS.WebMemoryMB)),
+		NetworkMode:             pulumi.String(networkModeVPC),
+		RequiresCompatibilities: pulumi.StringArray{pulumi.String(launchTypeFargate)},
+		RuntimePlatform: ecs.TaskDefinitionRuntimePlatformArgs{
+			CpuArchitecture: pulumi.String(cfg.AWS.Architecture), OperatingSystemFamily: pulumi.String(osLinux),
+		},
+		// No task role: the app calls no AWS API.
+		ExecutionRoleArn:     execution.Arn,
+		ContainerDefinitions: containers,
+		Tags:                 componentTags("web", family),
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+
+	serviceArgs := &ecs.ServiceArgs{
+		Name:            pulumi.String(family),
+		Cluster:         cluster.ARN,
+		TaskDefinition:  task.Arn,
+		LaunchType:      pulumi.String(launchTypeFargate),
+		PlatformVersion: pulumi.String(fargatePlatform),
+		DesiredCount:    pulumi.Int(cfg.WebReplicas),
+		// Rolling: new tasks start and pass health checks before old ones go.
+		DeploymentMinimumHealthyPercent: pulumi.Int(100),
+		DeploymentMaximumPercent:        pulumi.Int(200),
+		DeploymentCircuitBreaker: ecs.ServiceDeploymentCircuitBreakerArgs{
+			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
+		},
+		HealthCheckGracePeriodSeconds: pulumi.Int(30),
+		LoadBalancers: ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
+			TargetGroupArn: targetGroup.Arn,
+			ContainerName:  pulumi.String(webContainerName),
+			ContainerPort:  pulumi.Int(cfg.WebPort),
+		}},
+		NetworkConfiguration: ecs.ServiceNetworkConfigurationArgs{
+			Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
+			SecurityGroups: pulumi.StringArray{network.WebSG},
+			AssignPublicIp: pulumi.Bool(false),
+		},
+		PropagateTags:        pulumi.String("SERVICE"),
+		EnableEcsManagedTags: pulumi.Bool(true),
+		WaitForSteadyState:   pulumi.Bool(true),
+		Tags:                 componentTags("web", family),
+	}
+	dependsOn := append([]pulumi.Resource{executionPolicy}, listeners...)
+	if search.RunsService {
+		// A client of Service Connect: the proxy in each web task resolves
+		// es:9200 to the Elasticsearch tasks.
+		serviceArgs.ServiceConnectConfiguration = ecs.ServiceServiceConnectConfigurationArgs{
+			Enabled:          pulumi.Bool(true),
+			Namespace:        cluster.NamespaceARN,
+			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
+		}
+		// Like depends_on in compose: the web tasks start once ES is steady.
+		dependsOn = append(dependsOn, search.Service)
+	}
+	service, err := ecs.NewService(ctx, family, serviceArgs, child, pulumi.DependsOn(dependsOn),
+		// Autoscaling owns the running count after the first deployment.
+		pulumi.IgnoreChanges([]string{"desiredCount"}))
+	if err != nil {
+		return nil, err
+	}
+
+	if err := w.autoscaling(ctx, cfg, cluster, service, balancer, targetGroup, child); err != nil {
+		return nil, err
+	}
+
+	scheme := "http"
+	if cfg.AWS.CertificateARN != "" {
+		scheme = "https"
+	}
+	w.URL = pulumi.Sprintf("%s://%s", scheme, balancer.DnsName)
+	w.ServiceName, w.LogGroupName = service.Name, logGroup.Name
+	w.LoadBalancerARNSuffix, w.TargetGroupARNSuffix = balancer.ArnSuffix, targetGroup.ArnSuffix
+	return w, ctx.RegisterResourceOutputs(w, pulumi.Map{
+		"url":         w.URL,
+		"serviceName": w.ServiceName,
+	})
+}
+
+// loadBalancer is the internet-facing entrance: plain HTTP forwards to the
+// tasks, or redirects to HTTPS when a certificate is configured.
+func (w *Web) loadBalancer(ctx *pulumi.Context, cfg config.Config, network *Network, child pulumi.ResourceOption) (*lb.LoadBalancer, *lb.TargetGroup, []pulumi.Resource, error) {
+	// Load balancer and target group names are limited to 32 characters;
+	// Pulumi appends 8 to make them unique across replacements.
+	albName := autoNamePrefix(cfg.Name("web"), 24)
+	balancer, err := lb.NewLoadBalancer(ctx, albName, &lb.LoadBalancerArgs{
+		LoadBalancerType:        pulumi.String("application"),
+		Internal:                pulumi.Bool(false),
+		SecurityGroups:          pulumi.StringArray{network.LoadBalancerSG},
+		Subnets:                 pulumi.ToStringArrayOutput(network.PublicSubnets),
+		DropInvalidHeaderFields: pulumi.Bool(true),
+		Tags:                    componentTags("web", albName),
+	}, child)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	targetGroup, err := lb.NewTargetGroup(ctx, albName, &lb.TargetGroupArgs{
+		TargetType:          pulumi.String("ip"), // awsvpc tasks register by address
+		Port:                pulumi.Int(cfg.WebPort),
+		Protocol:            pulumi.String("HTTP"),
+		VpcId:               network.VpcID,
+		DeregistrationDelay: pulumi.Int(deregistrationDelaySeconds),
+		HealthCheck: lb.TargetGroupHealthCheckArgs{
+			Path:               pulumi.String(livenessPath),
+			Protocol:           pulumi.String("HTTP"),
+			Port:               pulumi.String("traffic-port"),
+			Matcher:            pulumi.String("200"),
+			Interval:           pulumi.Int(15),
+			Timeout:            pulumi.Int(5),
+			HealthyThreshold:   pulumi.Int(2),
+			UnhealthyThreshold: pulumi.Int(3),
+		},
+		Tags: componentTags("web", albName),
+	}, child)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+
+	forward := lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
+		Type: pulumi.String("forward"), TargetGroupArn: targetGroup.Arn,
+	}}
+	httpAction := forward
+	var listeners []pulumi.Resource
+	if cfg.AWS.CertificateARN != "" {
+		httpAction = lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
+			Type: pulumi.String("redirect"),
+			Redirect: lb.ListenerDefaultActionRedirectArgs{
+				Protocol: pulumi.String("HTTPS"), Port: pulumi.String(fmt.Sprint(httpsPort)), StatusCode: pulumi.String("HTTP_301"),
+			},
+		}}
+		https, err := lb.NewListener(ctx, cfg.Name("web-https"), &lb.ListenerArgs{
+			LoadBalancerArn: balancer.Arn,
+			Port:            pulumi.Int(httpsPort),
+			Protocol:        pulumi.String("HTTPS"),
+			CertificateArn:  pulumi.String(cfg.AWS.CertificateARN),
+			SslPolicy:       pulumi.String(tlsPolicy),
+			DefaultActions:  forward,
+			Tags:            componentTags("web", cfg.Name("web-https")),
+		}, child)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		listeners = append(listeners, https)
+	}
+	http, err := lb.NewListener(ctx, cfg.Name("web-http"), &lb.ListenerArgs{
+		LoadBalancerArn: balancer.Arn,
+		Port:            pulumi.Int(httpPort),
+		Protocol:        pulumi.String("HTTP"),
+		DefaultActions:  httpAction,
+		Tags:            componentTags("web", cfg.Name("web-http")),
+	}, child)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return balancer, targetGroup, append(listeners, http), nil
+}
+
+// autoscaling keeps between min and max tasks, scaling out on whichever of
+// CPU and requests per task runs hot first.
+func (w *Web) autoscaling(ctx *pulumi.Context, cfg config.Config, cluster *Cluster, service *ecs.Service, balancer *lb.LoadBalancer, targetGroup *lb.TargetGroup, child pulumi.ResourceOption) error {
+	name := cfg.Name("web")
+	target, err := appautoscaling.NewTarget(ctx, name, &appautoscaling.TargetArgs{
+		ServiceNamespace:  pulumi.String("ecs"),
+		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
+		ResourceId:        pulumi.Sprintf("service/%s/%s", cluster.Name, service.Name),
+		MinCapacity:       pulumi.Int(cfg.AWS.WebMinTasks),
+		MaxCapacity:       pulumi.Int(cfg.AWS.WebMaxTasks),
+		Tags:              componentTags("web", name),
+	}, child)
+	if err != nil {
+		return err
+	}
+	policies := []struct {
+		suffix, metric string
+		target         float64
+		label          pulumi.StringPtrInput
+	}{
+		{"cpu", "ECSServiceAverageCPUUtilization", scaleOnCPUPercent, nil},
+		{"requests", "ALBRequestCountPerTarget", scaleOnRequestsPerTarget,
+			pulumi.Sprintf("%s/%s", balancer.ArnSuffix, targetGroup.ArnSuffix)},
+	}
+	for _, p := range policies {
+		if _, err := appautoscaling.NewPolicy(ctx, name+"-"+p.suffix, &appautoscaling.PolicyArgs{
+			PolicyType:        pulumi.String("TargetTrackingScaling"),
+			ResourceId:        target.ResourceId,
+			ScalableDimension: target.ScalableDimension,
+			ServiceNamespace:  target.ServiceNamespace,
+			TargetTrackingScalingPolicyConfiguration: appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
+				PredefinedMetricSpecification: appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+					PredefinedMetricType: pulumi.String(p.metric),
+					ResourceLabel:        p.label,
+				},
+				TargetValue:      pulumi.Float64(p.target),
+				ScaleOutCooldown: pulumi.Int(60),
+				ScaleInCooldown:  pulumi.Int(300),
+			},
+		}, child); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// webContainer is the web app's container: the pushed image by digest, the
+// app's configuration as environment, the search credential as an ECS
+// secret, non-root, read-only root filesystem, no capabilities.
+func webContainer(cfg config.Config, search *Search, image, logGroup, region, esURL, credentialSecretARN string) containerDefinition {
+	env := []keyValuePair{
+		{Name: "PORT", Value: fmt.Sprint(cfg.WebPort)},
+		{Name: "ES_URL", Value: esURL},
+		{Name: "INDEX", Value: cfg.IndexAlias},
+		{Name: "DATA_URL", Value: cfg.DataURL},
+		{Name: "REFRESH_INTERVAL", Value: cfg.RefreshInterval},
+		{Name: "LOG_LEVEL", Value: cfg.LogLevel},
+	}
+	if search.Username != "" {
+		env = append(env, keyValuePair{Name: "ES_USERNAME", Value: search.Username})
+	}
+	return containerDefinition{
+		Name:                   webContainerName,
+		Image:                  image,
+		Essential:              true,
+		CPU:                    0,
+		User:                   webUser,
+		ReadonlyRootFilesystem: true,
+		PortMappings: []portMapping{{
+			Name: webPortName, ContainerPort: cfg.WebPort, HostPort: cfg.WebPort, Protocol: "tcp", AppProtocol: "http",
+		}},
+		Environment:      env,
+		Secrets:          []containerSecret{{Name: search.CredentialEnv, ValueFrom: credentialSecretARN}},
+		MountPoints:      []mountPoint{},
+		VolumesFrom:      []volumeFrom{},
+		LinuxParameters:  &linuxParameters{Capabilities: &kernelCapabilities{Drop: []string{"ALL"}}},
+		HealthCheck:      &healthCheck{Command: webHealthCommand, Interval: 10, Timeout: 3, Retries: 3, StartPeriod: 10},
+		LogConfiguration: awsLogs(logGroup, region, "web"),
+	}
+}
+
+// autoNamePrefix shortens a logical name so Pulumi's auto-name (name plus a
+// random suffix) fits a length limit.
+func autoNamePrefix(name string, max int) string {
+	if len(name) > max {
+		name = name[:max]
+	}
+	return strings.TrimRight(name, "-")
+}
