@@ -53,7 +53,7 @@ func TestSearchChoicesDifferOnlyInSearchAndStorage(t *testing.T) {
 	external := deployProd(t, externalSearch)
 
 	for _, tc := range []struct {
-		typ                       string
+		typ                      string
 		efs, ephemeral, external int
 	}{
 		{"foodtrucks:aws:Storage", 1, 0, 0},
