@@ -115,8 +115,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if u, err := url.Parse(c.DataURL); err != nil || u.Host == "" {
 			bad("DATA_URL", "%q is not a valid URL", c.DataURL)
 		}
-	} else if strings.Contains(c.DataURL, "://") {
-		bad("DATA_URL", "%q: only http, https or a file path are supported", c.DataURL)
+	} else if strings.Contains(c.DataURL, "://") && !strings.HasPrefix(c.DataURL, "file://") {
+		bad("DATA_URL", "%q: only http://, https://, file:// or a file path are supported", c.DataURL)
 	}
 	c.RefreshInterval = duration("REFRESH_INTERVAL", "24h", time.Second, true)
 	c.ESWait = duration("ES_WAIT", "2m", 0, true)
