@@ -278,16 +278,33 @@ func parseLatLon(latText, lonText string) (loc *foodtrucks.Location, bad bool) {
 	return &foodtrucks.Location{Lat: lat, Lon: lon}, false
 }
 
-// parseCombinedLocation reads the CSV export's "(lat, lon)" column.
+// parseCombinedLocation reads the CSV export's location column: "(lat, lon)"
+// as in the city's export, or the "POINT (lon lat)" text that the portal
+// writes for point-typed columns.
 func parseCombinedLocation(s string) (lat, lon string) {
 	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "(")
-	s = strings.TrimSuffix(s, ")")
+	if rest, ok := cutPrefixFold(s, "POINT"); ok {
+		rest = strings.TrimSpace(rest)
+		rest = strings.TrimSuffix(strings.TrimPrefix(rest, "("), ")")
+		parts := strings.Fields(rest)
+		if len(parts) != 2 {
+			return "", ""
+		}
+		return parts[1], parts[0]
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "("), ")")
 	lat, lon, ok := strings.Cut(s, ",")
 	if !ok {
 		return "", ""
 	}
 	return strings.TrimSpace(lat), strings.TrimSpace(lon)
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 // Date layouts seen in the data: SODA's floating timestamp, the CSV export's

@@ -336,3 +336,20 @@ func TestWriteTextReportsWriteErrors(t *testing.T) {
 		t.Errorf("WriteText to a failing writer: error = %v, want the writer's error", err)
 	}
 }
+
+func TestParseCombinedLocation(t *testing.T) {
+	for _, tc := range []struct{ in, lat, lon string }{
+		{"(37.805885350100986, -122.41594524663745)", "37.805885350100986", "-122.41594524663745"},
+		{" (0.0, 0.0) ", "0.0", "0.0"},
+		{"POINT (-122.4159 37.8058)", "37.8058", "-122.4159"},
+		{"point(-122.4159 37.8058)", "37.8058", "-122.4159"},
+		{"POINT (-122.4159)", "", ""},
+		{"", "", ""},
+		{"somewhere", "", ""},
+	} {
+		lat, lon := parseCombinedLocation(tc.in)
+		if lat != tc.lat || lon != tc.lon {
+			t.Errorf("parseCombinedLocation(%q) = %q, %q; want %q, %q", tc.in, lat, lon, tc.lat, tc.lon)
+		}
+	}
+}
