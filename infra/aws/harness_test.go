@@ -103,6 +103,12 @@ func awsOutputs(r *stacktest.Resource) map[string]any {
 	return out
 }
 
+// computed is an output the mocks gave a resource (an ARN, a URL).
+func computed(r *stacktest.Resource, key string) string {
+	v, _ := awsOutputs(r)[key].(string)
+	return v
+}
+
 // in reads a nested input: in(r.Inputs, "healthCheck", "path").
 func in(v any, path ...any) any {
 	for _, p := range path {
