@@ -95,7 +95,7 @@ func TestRootDocumentNamesTheServer(t *testing.T) {
 	t.Logf("GET / -> %s", body)
 }
 
-func TestRestartOnSameDataKeepsDocuments(t *testing.T) {
+func TestRestartOnSameDataKeepsDocumentsAndStopFreesThePort(t *testing.T) {
 	data := t.TempDir()
 	n := startOwn(t, data)
 	port := n.Port
@@ -134,10 +134,7 @@ func TestRestartOnSameDataKeepsDocuments(t *testing.T) {
 	if string(got.Source) != doc {
 		t.Errorf("document after restart = %s, want %s", got.Source, doc)
 	}
-}
 
-func TestStopEndsTheProcessAndFreesThePort(t *testing.T) {
-	n := startOwn(t, t.TempDir())
 	if err := n.Stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
