@@ -35,6 +35,13 @@
   var markerLayer = null;
   var hereLayer = null;
   var markerIcon = null;
+  var resultBounds = null;
+  var userMovedMap = false;
+  var zooming = false;
+
+  function fitOptions() {
+    return { padding: [30, 30], maxZoom: 16, animate: !reducedMotion };
+  }
 
   function initMap() {
     if (!window.L) {
@@ -50,6 +57,18 @@
         attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
       }).on("tileerror", noteTilesMissing).addTo(map);
       markerLayer = L.layerGroup().addTo(map);
+      // Keep the results in view when the map changes size (a phone turned
+      // sideways), unless the person has moved the map themselves.
+      map.on("dragstart", function () { userMovedMap = true; });
+      // Leaflet ignores a new view asked for during a zoom animation (the one
+      // that fits fresh results, say), so showOnMap waits for it to end.
+      map.on("zoomanim", function () { zooming = true; });
+      map.on("zoomend", function () { zooming = false; });
+      map.on("resize", function () {
+        if (resultBounds && !userMovedMap) {
+          map.fitBounds(resultBounds, fitOptions());
+        }
+      });
       hereLayer = L.layerGroup().addTo(map);
       // Leaflet guesses icon paths from its stylesheet, which fails once the
       // file names carry fingerprints; the page names the icons instead.
@@ -94,6 +113,7 @@
     }
     markerLayer.clearLayers();
     hereLayer.clearLayers();
+    resultBounds = null;
   }
 
   function popupContent(truck, branch) {
@@ -147,8 +167,10 @@
         .bindTooltip("You are here")
         .addTo(hereLayer);
     }
-    if (bounds.length > 0) {
-      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16, animate: !reducedMotion });
+    resultBounds = bounds.length > 0 ? L.latLngBounds(bounds) : null;
+    userMovedMap = false;
+    if (resultBounds) {
+      map.fitBounds(resultBounds, fitOptions());
     }
     return perTruck;
   }
@@ -157,8 +179,21 @@
     if (!map || !marker) {
       return;
     }
-    map.setView(marker.getLatLng(), Math.max(map.getZoom(), 16), { animate: !reducedMotion });
-    marker.openPopup();
+    if (zooming) {
+      map.once("zoomend", function () { showOnMap(marker); });
+      return;
+    }
+    var target = marker.getLatLng();
+    var zoom = Math.max(map.getZoom(), 15);
+    map.closePopup();
+    if (map.getCenter().equals(target) && map.getZoom() === zoom) {
+      marker.openPopup();
+      return;
+    }
+    // Open the popup once the map is at rest: opened during the zoom
+    // animation, its own pan would cut the zoom short.
+    map.once("moveend", function () { marker.openPopup(); });
+    map.setView(target, zoom, { animate: !reducedMotion });
   }
 
   // ---- URL state -------------------------------------------------------
