@@ -3,14 +3,18 @@
 package stack
 
 import (
-	"fmt"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	awstarget "github.com/sf-foodtrucks/foodtrucks/infra/aws"
 	"github.com/sf-foodtrucks/foodtrucks/infra/config"
 )
 
-// deployAWS is wired to the aws target (infra/aws) once it exists.
+// deployAWS deploys to ECS on Fargate (infra/aws). This file, and with it
+// the AWS SDK, is left out of builds with the localonly tag.
 func deployAWS(ctx *pulumi.Context, cfg config.Config) (Outputs, error) {
-	return nil, fmt.Errorf("target %q is not available yet in this build", cfg.Target)
+	out, err := awstarget.Deploy(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return outputsOf(out), nil
 }
