@@ -50,7 +50,7 @@ destroy: state ## Remove everything the stack made (STACK=dev|prod); asks first
 .PHONY: up-prod
 up-prod: state ## Deploy the prod stack on AWS (ECS Fargate); generates the ES password on first use
 	pulumi stack select --create prod --secrets-provider passphrase
-	@pulumi config get esPassword --stack prod >/dev/null 2>&1 || { \
+	@test -n "$$(pulumi config get esPassword --stack prod 2>/dev/null)" || { \
 	  head -c 24 /dev/urandom | base64 | tr -d '/+=' | pulumi config set --secret esPassword --stack prod; \
 	  echo "generated the Elasticsearch password (stack secret esPassword)"; }
 	pulumi up --stack prod
@@ -68,10 +68,21 @@ build: bin/foodtrucks ## Build the web app binary into bin/
 run: ## Run the web app on the host (ES_URL defaults to http://localhost:9200)
 	ES_URL=$${ES_URL:-http://localhost:9200} PORT=$${PORT:-5000} $(GO) run ./webapp serve
 
+# BuildKit is required (stage skipping, cache mounts): Docker 23+ clients have it
+# through the buildx plugin, 20.10 clients built in (with DOCKER_BUILDKIT=1). Use
+# whichever docker client on this machine can do it.
+DOCKER_BUILD ?= $(shell docker buildx version >/dev/null 2>&1 && echo docker || { \
+  for d in $$(which -a docker) /usr/bin/docker; do \
+    v=$$($$d version --format '{{.Client.Version}}' 2>/dev/null); \
+    [ -n "$$v" ] && [ "$${v%%.*}" -lt 23 ] && { echo $$d; exit 0; }; \
+  done; echo docker; })
+
 .PHONY: image
-image: bin/foodtrucks ## Build the web image (foodtrucks-web:dev) from a host-built binary
+image: ## Build the web image (foodtrucks-web:dev) from a host-built static binary; pulls nothing
+	@mkdir -p bin
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/foodtrucks ./webapp
 	cp /etc/ssl/certs/ca-certificates.crt bin/ca-certificates.crt
-	DOCKER_BUILDKIT=1 docker build --build-arg BINARY_SOURCE=prebuilt \
+	DOCKER_BUILDKIT=1 $(DOCKER_BUILD) build --build-arg BINARY_SOURCE=prebuilt \
 	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
 	  -f webapp/Dockerfile -t $(IMAGE) .
 	@docker images $(IMAGE)
