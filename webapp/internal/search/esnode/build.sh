@@ -28,6 +28,7 @@ echo "esnode: building into $out" >&2
 # A stale lib/ could keep jars of an older version on the classpath.
 rm -rf "$out/lib" "$out/esnode.jar" "$stamp"
 mkdir -p "$out"
-mvn -q -B -Dstyle.color=never -f "$here/pom.xml" package -Desnode.out="$out"
+# Debian's Maven prints colour resets even in quiet batch mode; keep logs clean.
+mvn -q -B -Dstyle.color=never -f "$here/pom.xml" package -Desnode.out="$out" 2>&1 | sed 's/\x1b\[0m//g'
 touch "$stamp"
 echo "esnode: ready ($(ls "$out/lib" | wc -l) jars)" >&2
