@@ -39,8 +39,10 @@
   var userMovedMap = false;
   var zooming = false;
 
+  // New results are shown at once, without a zoom animation: a click on
+  // the list must never race a fit still in progress.
   function fitOptions() {
-    return { padding: [30, 30], maxZoom: 16, animate: !reducedMotion };
+    return { padding: [30, 30], maxZoom: 16, animate: false };
   }
 
   function initMap() {
@@ -193,6 +195,9 @@
     // Open the popup once the map is at rest: opened during the zoom
     // animation, its own pan would cut the zoom short.
     map.once("moveend", function () { marker.openPopup(); });
+    // Leaflet starts a zoom animation on the next frame; mark it now so a
+    // second click in between waits too.
+    zooming = zoom !== map.getZoom() && !reducedMotion;
     map.setView(target, zoom, { animate: !reducedMotion });
   }
 
