@@ -484,6 +484,7 @@
 
   function run(search) {
     lastSearch = search;
+    el.nearMe.setAttribute("aria-pressed", search.lat !== undefined ? "true" : "false");
     if (inFlight) {
       inFlight.abort();
     }
@@ -542,6 +543,8 @@
       run(search);
     } else {
       document.title = "SF Food Trucks";
+      lastSearch = null;
+      el.nearMe.setAttribute("aria-pressed", "false");
       cancel();
       showIntro();
     }
@@ -602,6 +605,12 @@
   });
 
   el.nearMe.addEventListener("click", function () {
+    // Pressed again, "Near me" goes back to searching all of the city.
+    if (lastSearch && lastSearch.lat !== undefined) {
+      var q = el.q.value.trim();
+      navigate(q ? { q: q } : null, "push");
+      return;
+    }
     if (!window.isSecureContext) {
       showError("\u201cNear me\u201d needs a secure (https) connection to ask for your location. Search by food instead.", false);
       return;
@@ -645,6 +654,7 @@
   function fromURL() {
     var search = searchFromURL();
     lastSearch = null;
+    el.nearMe.setAttribute("aria-pressed", "false");
     el.q.value = search ? search.q : "";
     if (search && search.radius) {
       el.radius.value = search.radius;
