@@ -144,9 +144,16 @@ func ParseSearchParams(v url.Values) (search.Query, error) {
 	return q, nil
 }
 
+// Plain decimal degrees only: ParseFloat alone would also take hex floats,
+// exponents, "NaN" and "Inf".
+var decimalRE = regexp.MustCompile(`^[-+]?([0-9]{1,3}(\.[0-9]{0,20})?|\.[0-9]{1,20})$`)
+
 func parseCoordinate(name, raw string, bound float64) (float64, error) {
+	if !decimalRE.MatchString(raw) {
+		return 0, badParam("%s %q is not a number in decimal degrees", name, raw)
+	}
 	f, err := strconv.ParseFloat(raw, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	if err != nil {
 		return 0, badParam("%s %q is not a number", name, raw)
 	}
 	if f < -bound || f > bound {

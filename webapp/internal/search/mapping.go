@@ -32,11 +32,12 @@ type document struct {
 	LocationDescription string     `json:"locationdescription,omitempty"`
 	Hours               string     `json:"dayshours,omitempty"`
 	Schedule            string     `json:"schedule,omitempty"`
-	Location            *geoPoint  `json:"location,omitempty"`
+	Location            *GeoPoint  `json:"location,omitempty"`
 	Expiration          *time.Time `json:"expirationdate,omitempty"`
 }
 
-type geoPoint struct {
+// GeoPoint is a geo_point as stored in a document and returned in hits.
+type GeoPoint struct {
 	Lat float64 `json:"lat"`
 	Lon float64 `json:"lon"`
 }
@@ -59,7 +60,7 @@ func documentOf(p foodtrucks.Permit) document {
 		d.FoodItems = []string{}
 	}
 	if p.Location != nil {
-		d.Location = &geoPoint{Lat: p.Location.Lat, Lon: p.Location.Lon}
+		d.Location = &GeoPoint{Lat: p.Location.Lat, Lon: p.Location.Lon}
 	}
 	if !p.Expiration.IsZero() {
 		t := p.Expiration.UTC()

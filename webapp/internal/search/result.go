@@ -16,7 +16,7 @@ type HitSource struct {
 	Hours     string    `json:"dayshours"`
 	Schedule  string    `json:"schedule"`
 	Address   string    `json:"address"`
-	Location  *geoPoint `json:"location"`
+	Location  *GeoPoint `json:"location"`
 }
 
 // Group folds permits into trucks, one per vendor, in the order the hits

@@ -1,0 +1,245 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/httpapi"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
+)
+
+// memorySearcher answers from a fixed list of hits through the real
+// grouping code, standing in for Elasticsearch where only the HTTP layer is
+// under test.
+type memorySearcher struct {
+	hits []search.Hit
+	err  error
+	got  search.Query
+}
+
+func (m *memorySearcher) Search(_ context.Context, q search.Query) (foodtrucks.SearchResult, error) {
+	m.got = q
+	if m.err != nil {
+		return foodtrucks.SearchResult{}, m.err
+	}
+	return search.Group(m.hits, q.Limit), nil
+}
+
+type readiness struct{ err error }
+
+func (r readiness) Ready(context.Context) error { return r.err }
+
+type stats struct {
+	st  httpapi.Stats
+	err error
+}
+
+func (s stats) Stats(context.Context) (httpapi.Stats, error) { return s.st, s.err }
+
+func sampleHits(n int) []search.Hit {
+	hits := make([]search.Hit, n)
+	for i := range hits {
+		hits[i] = search.Hit{Source: search.HitSource{
+			Applicant: fmt.Sprintf("Vendor %d", i/3), // three permits per vendor
+			FoodItems: []string{"tacos", "burritos", "horchata"},
+			Hours:     "Mo-Fr:10AM-3PM",
+			Schedule:  "http://bsm.sfdpw.org/PermitsTracker/reports/report.aspx?title=schedule&report=rptSchedule&params=permit=21MFF-00015",
+			Address:   "3750 18TH ST",
+		}}
+		if i%5 != 0 {
+			hits[i].Source.Location = &search.GeoPoint{Lat: 37.76 + float64(i)/1000, Lon: -122.42}
+		}
+	}
+	return hits
+}
+
+func get(t *testing.T, h http.Handler, target string) (*httptest.ResponseRecorder, map[string]any) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	var body map[string]any
+	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatalf("GET %s: invalid JSON %q", target, rec.Body.String())
+		}
+	}
+	return rec, body
+}
+
+func TestSearchAnswersInTheOriginalShape(t *testing.T) {
+	h := httpapi.NewServer(httpapi.Deps{Search: &memorySearcher{hits: sampleHits(6)}})
+	rec, body := get(t, h, "/search?q=tacos")
+	if rec.Code != 200 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	// The original front end reads exactly these names.
+	var res struct {
+		Trucks []struct {
+			Name      string   `json:"name"`
+			FoodItems []string `json:"fooditems"`
+			Drinks    *bool    `json:"drinks"`
+			Branches  []struct {
+				Hours    *string `json:"hours"`
+				Schedule *string `json:"schedule"`
+				Address  *string `json:"address"`
+				Location struct {
+					Latitude  *float64 `json:"latitude"`
+					Longitude *float64 `json:"longitude"`
+				} `json:"location"`
+			} `json:"branches"`
+		} `json:"trucks"`
+		Hits      *int    `json:"hits"`
+		Locations *int    `json:"locations"`
+		Status    *string `json:"status"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if *res.Status != "success" || *res.Hits != 2 || *res.Locations != 4 || len(res.Trucks) != 2 {
+		t.Fatalf("status %v hits %v locations %v", *res.Status, *res.Hits, *res.Locations)
+	}
+	b := res.Trucks[0].Branches[0]
+	if b.Hours == nil || b.Schedule == nil || b.Address == nil || b.Location.Latitude == nil || b.Location.Longitude == nil || res.Trucks[0].Drinks == nil {
+		t.Errorf("a field the original front end reads is missing: %s", rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), `\u0026`) {
+		t.Error("schedule URLs should keep their & readable")
+	}
+	if _, has := body["trucks"]; !has {
+		t.Error("no trucks key")
+	}
+}
+
+func TestErrorsAreJSONWithProperCodes(t *testing.T) {
+	cases := []struct {
+		what   string
+		deps   httpapi.Deps
+		method string
+		target string
+		status int
+	}{
+		{"missing q", httpapi.Deps{Search: &memorySearcher{}}, "GET", "/search", 400},
+		{"bad lat", httpapi.Deps{Search: &memorySearcher{}}, "GET", "/search?lat=abc&lon=1", 400},
+		{"engine away", httpapi.Deps{Search: &memorySearcher{err: fmt.Errorf("%w: dial tcp: connection refused", search.ErrUnavailable)}}, "GET", "/search?q=x", 503},
+		{"data not loaded", httpapi.Deps{Search: &memorySearcher{err: search.ErrNotLoaded}}, "GET", "/search?q=x", 503},
+		{"engine too slow", httpapi.Deps{Search: &memorySearcher{err: fmt.Errorf("%w: %w", search.ErrUnavailable, context.DeadlineExceeded)}}, "GET", "/search?q=x", 504},
+		{"engine refused the query", httpapi.Deps{Search: &memorySearcher{err: errors.New("parsing_exception")}}, "GET", "/search?q=x", 502},
+		{"not ready", httpapi.Deps{Ready: readiness{search.ErrNotLoaded}}, "GET", "/readyz", 503},
+		{"stats while away", httpapi.Deps{Stats: stats{err: search.ErrUnavailable}}, "GET", "/api/stats", 503},
+		{"unknown API path", httpapi.Deps{}, "GET", "/api/nope", 404},
+		{"POST search", httpapi.Deps{Search: &memorySearcher{}}, "POST", "/search?q=x", 405},
+		{"DELETE anything", httpapi.Deps{}, "DELETE", "/", 405},
+	}
+	for _, tc := range cases {
+		t.Run(tc.what, func(t *testing.T) {
+			h := httpapi.NewServer(tc.deps)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.target, nil))
+			if rec.Code != tc.status {
+				t.Fatalf("%s %s: status %d, want %d (%s)", tc.method, tc.target, rec.Code, tc.status, rec.Body)
+			}
+			var f struct{ Status, Msg string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &f); err != nil || f.Status != "failure" || f.Msg == "" {
+				t.Errorf("body %q, want {\"status\":\"failure\",\"msg\":...}", rec.Body)
+			}
+			if strings.Contains(f.Msg, "connection refused") || strings.Contains(f.Msg, "parsing_exception") {
+				t.Errorf("message %q leaks engine internals", f.Msg)
+			}
+		})
+	}
+}
+
+func TestProbesStatsAndHeaders(t *testing.T) {
+	st := httpapi.Stats{Alias: "sfdata", Index: "sfdata-20261104t120000.000z", Documents: 487}
+	h := httpapi.NewServer(httpapi.Deps{Ready: readiness{}, Stats: stats{st: st}, Version: "1.2.3"})
+
+	rec, body := get(t, h, "/healthz")
+	if rec.Code != 200 || body["status"] != "ok" || body["version"] != "1.2.3" {
+		t.Errorf("healthz: %d %v", rec.Code, body)
+	}
+	rec, body = get(t, h, "/readyz")
+	if rec.Code != 200 || body["status"] != "ready" {
+		t.Errorf("readyz: %d %v", rec.Code, body)
+	}
+	rec, body = get(t, h, "/api/stats")
+	if rec.Code != 200 || body["documents"] != 487.0 || body["index"] != st.Index || body["status"] != "success" {
+		t.Errorf("stats: %d %v", rec.Code, body)
+	}
+	for name, want := range map[string]string{
+		"Content-Security-Policy": httpapi.ContentSecurityPolicy,
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "strict-origin-when-cross-origin",
+		"X-Frame-Options":         "DENY",
+	} {
+		if got := rec.Header().Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if id := rec.Header().Get("X-Request-Id"); len(id) != 16 {
+		t.Errorf("X-Request-Id %q", id)
+	}
+	req := httptest.NewRequest("GET", "/healthz", nil)
+	req.Header.Set("X-Request-Id", "lb-trace-42")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Header().Get("X-Request-Id") != "lb-trace-42" {
+		t.Error("a well-formed incoming request id should be kept")
+	}
+	req.Header.Set("X-Request-Id", "<script>")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Header().Get("X-Request-Id") == "<script>" {
+		t.Error("a malformed request id must be replaced")
+	}
+}
+
+func TestUIIsMountedBelowTheAPI(t *testing.T) {
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ui:"+r.URL.Path) })
+	h := httpapi.NewServer(httpapi.Deps{UI: ui, Search: &memorySearcher{hits: sampleHits(1)}})
+	if rec, _ := get(t, h, "/"); rec.Body.String() != "ui:/" {
+		t.Errorf("GET / → %q", rec.Body)
+	}
+	if rec, _ := get(t, h, "/app.js"); rec.Body.String() != "ui:/app.js" {
+		t.Errorf("GET /app.js → %q", rec.Body)
+	}
+	if rec, _ := get(t, h, "/search?q=x"); !strings.Contains(rec.Body.String(), `"status":"success"`) {
+		t.Errorf("API routes must win over the UI: %q", rec.Body)
+	}
+}
+
+func TestPanicsBecome500(t *testing.T) {
+	h := httpapi.NewServer(httpapi.Deps{Search: panicky{}})
+	rec, body := get(t, h, "/search?q=x")
+	if rec.Code != 500 || body["status"] != "failure" {
+		t.Errorf("panic: %d %v", rec.Code, body)
+	}
+}
+
+type panicky struct{}
+
+func (panicky) Search(context.Context, search.Query) (foodtrucks.SearchResult, error) {
+	panic("boom")
+}
+
+// BenchmarkSearchHandler measures the HTTP layer of a search (parameter
+// parsing, grouping 60 hits into 20 trucks, JSON encoding, middleware) with
+// the engine replaced by an in-memory searcher.
+func BenchmarkSearchHandler(b *testing.B) {
+	h := httpapi.NewServer(httpapi.Deps{Search: &memorySearcher{hits: sampleHits(60)}})
+	req := httptest.NewRequest(http.MethodGet, "/search?q=tacos&status=APPROVED", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
