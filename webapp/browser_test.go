@@ -149,6 +149,28 @@ func TestBrowser(t *testing.T) {
 		tab.assertShows(t, tab.waitForResults(t), app.search(t, "q=tacos"))
 	})
 
+	t.Run("TypingSearchesAfterAPauseAndShowsLoading", func(t *testing.T) {
+		tab := b.newTab(t, app)
+		want := app.search(t, "q=coffee")
+		tab.navigate(t, app.url+"/")
+		tab.waitFor(t, `!document.getElementById("intro").hidden`, "the first-visit intro")
+		entries := tab.eval(t, `String(history.length)`)
+		// A slow engine makes the loading state last long enough to see.
+		app.engine.SetLatency(1500 * time.Millisecond)
+		t.Cleanup(func() { app.engine.SetLatency(0) })
+		tab.do(t, chromedp.SendKeys(chromedp.ID("q"), "coffee")) // no Enter, no click
+		loading := tab.waitFor(t, `document.getElementById("results").getAttribute("aria-busy") === "true" && document.getElementById("status").innerText`, "the loading state")
+		if !strings.Contains(loading, "Searching") || !strings.Contains(loading, "coffee") {
+			t.Errorf("while loading the status reads %q", loading)
+		}
+		got := tab.waitForResults(t)
+		tab.assertShows(t, got, want)
+		// Typing replaces the history entry instead of adding one per pause.
+		if n := tab.eval(t, `String(history.length)`); n != entries || !strings.HasSuffix(got.URL, "/?q=coffee") {
+			t.Errorf("after typing: URL %s, history length %s (was %s); want /?q=coffee in the same entry", got.URL, n, entries)
+		}
+	})
+
 	t.Run("RefusedSearchShowsTheServersReason", func(t *testing.T) {
 		tab := b.newTab(t, app)
 		long := strings.Repeat("taco", 60) // past the API's limit on q
@@ -361,11 +383,9 @@ const uiTimeline = `(() => {
 
 // ---- the app under test ----------------------------------------------------
 
-type uiEngineSwitch interface{ SetDown(bool) error }
-
 type uiApp struct {
 	url    string // http://127.0.0.1:port, no trailing slash
-	engine uiEngineSwitch
+	engine *esdouble.Server
 	client *http.Client
 }
 
@@ -619,6 +639,8 @@ type pageState struct {
 	Entries      int      `json:"entries"`
 	Names        []string `json:"names"`
 	FirstEntry   string   `json:"firstEntry"`
+	Locations    []string `json:"locations"`
+	DrinksBadges int      `json:"drinksBadges"`
 	Markers      int      `json:"markers"`
 	ErrorText    string   `json:"errorText"`
 	RetryVisible bool     `json:"retryVisible"`
@@ -635,6 +657,8 @@ const uiReadState = `(() => {
     entries: entries.length,
     names: entries.map(li => li.querySelector(".truck-name").textContent),
     firstEntry: entries.length ? entries[0].innerText : "",
+    locations: entries.map(li => li.querySelector(".meta span").textContent),
+    drinksBadges: document.querySelectorAll("#results .badge").length,
     markers: document.querySelectorAll(".leaflet-marker-pane .leaflet-marker-icon").length,
     errorText: error.hidden ? "" : document.getElementById("error-text").innerText,
     retryVisible: !error.hidden && !document.getElementById("retry").hidden,
@@ -680,6 +704,25 @@ func (tb *browserTab) assertShows(t *testing.T, got pageState, want foodtrucks.S
 	}
 	if got.Entries != want.Hits || !slices.Equal(got.Names, wantNames) {
 		t.Errorf("list shows %d entries %q; the API has %d trucks %q", got.Entries, got.Names, want.Hits, wantNames)
+	}
+	drinks := 0
+	for i, tr := range want.Trucks {
+		if tr.Drinks {
+			drinks++
+		}
+		wantLocations := fmt.Sprintf("%d locations", len(tr.Branches))
+		switch len(tr.Branches) {
+		case 0:
+			wantLocations = "No location published"
+		case 1:
+			wantLocations = "1 location"
+		}
+		if i < len(got.Locations) && got.Locations[i] != wantLocations {
+			t.Errorf("entry %d (%s) reads %q, want %q", i+1, tr.Name, got.Locations[i], wantLocations)
+		}
+	}
+	if got.DrinksBadges != drinks {
+		t.Errorf("list shows %d drinks badges; the API has %d trucks with drinks", got.DrinksBadges, drinks)
 	}
 	if got.Markers != want.Locations || got.Markers != branches {
 		t.Errorf("map shows %d markers; the API has %d locations (%d branches)", got.Markers, want.Locations, branches)
