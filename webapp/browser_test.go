@@ -85,8 +85,10 @@ func TestBrowser(t *testing.T) {
 		tab.saveScreenshot(t, "ui-results-tacos.png")
 
 		tab.do(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-		tab.do(t, chromedp.Evaluate[chromedp.Void](`document.querySelector(".leaflet-popup-close-button").click()`))
+		tab.navigate(t, app.url+"/?q=tacos")
+		tab.waitForResults(t)
 		tab.waitFor(t, `document.getElementById("map").getBoundingClientRect().width <= 390`, "the phone layout")
+		tab.nextFrames(t)
 		if overflow := tab.eval(t, `document.documentElement.scrollWidth > window.innerWidth`); overflow == "true" {
 			t.Error("on a 390 px wide screen the page scrolls sideways")
 		}

@@ -194,6 +194,7 @@
     }
     // Open the popup once the map is at rest: opened during the zoom
     // animation, its own pan would cut the zoom short.
+    userMovedMap = true; // a resize now keeps this truck in view
     map.once("moveend", function () { marker.openPopup(); });
     // Leaflet starts a zoom animation on the next frame; mark it now so a
     // second click in between waits too.
