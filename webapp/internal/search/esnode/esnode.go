@@ -196,6 +196,13 @@ func (n *Node) start(ctx context.Context) error {
 		err = waitForHealth(ctx, n.URL, exited)
 	}
 	if err != nil {
+		select {
+		case <-exited:
+			n.mu.Lock()
+			err = fmt.Errorf("%w (%v)", err, n.exitErr)
+			n.mu.Unlock()
+		default:
+		}
 		n.kill()
 		return fmt.Errorf("esnode: node did not start: %w\n--- last node log lines ---\n%s", err, tail.String())
 	}

@@ -174,6 +174,7 @@ func TestStartOnATakenPortFailsWithTheNodesReason(t *testing.T) {
 	if !strings.Contains(err.Error(), "BindHttpException") && !strings.Contains(err.Error(), "Address already in use") {
 		t.Errorf("error does not carry the node's reason: %v", err)
 	}
+	t.Logf("start on a taken port: %.300s", err)
 }
 
 func TestStartWithoutJarsIsUnavailable(t *testing.T) {

@@ -44,11 +44,26 @@ public final class EsNode {
         rootLogger.appenderRef.console.ref = console
         """;
 
-    public static void main(String[] args) throws Exception {
-        // Elasticsearch's logging setup redirects System.out into a logger; keep the real
-        // stdout for the one line callers read.
+    public static void main(String[] args) {
+        // Elasticsearch's logging setup redirects System.out and System.err into loggers;
+        // keep the real streams for the lines callers read.
         PrintStream stdout = System.out;
-        Args a = Args.parse(args);
+        PrintStream stderr = System.err;
+        try {
+            run(Args.parse(args), stdout);
+        } catch (Throwable e) {
+            // One line per cause: the Go side shows the last lines of stderr, where a
+            // stack trace would push the reason out of view.
+            stderr.println("esnode: failed to start: " + e);
+            for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+                stderr.println("esnode:   caused by: " + cause);
+            }
+            stderr.flush();
+            System.exit(1);
+        }
+    }
+
+    private static void run(Args a, PrintStream stdout) throws Exception {
 
         Path home = a.home != null ? a.home : a.data.resolveSibling(a.data.getFileName() + "-home");
         Files.createDirectories(home.resolve("config"));
