@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -386,5 +387,35 @@ func TestVendoredLeafletKeepsItsLicence(t *testing.T) {
 	res := get(t, Handler(Options{}), "/"+path.Join("vendor/leaflet/LICENSE"))
 	if body := readBody(t, res); res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("BSD 2-Clause")) {
 		t.Errorf("GET vendor/leaflet/LICENSE = %d, want Leaflet's BSD licence", res.StatusCode)
+	}
+}
+
+// BenchmarkNewSite is the start-up cost of the embedded UI: hashing,
+// reference rewriting and gzip at the best level, once per process.
+func BenchmarkNewSite(b *testing.B) {
+	sub, err := fs.Sub(embedded, "static")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := newSite(sub); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkServeCompressedAsset is one request for the largest asset,
+// served from the precompressed copy.
+func BenchmarkServeCompressedAsset(b *testing.B) {
+	h := Handler(Options{})
+	req := httptest.NewRequest(http.MethodGet, "/vendor/leaflet/leaflet.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
 	}
 }
