@@ -68,7 +68,8 @@ func (c Config) Validate() error {
 		add("esVersion: %q is not an Elasticsearch 8 release (8.x.y, e.g. 8.19.21); the app's client speaks version 8", c.ESVersion)
 	}
 	errs = append(errs, c.validateESSizing()...)
-	if c.ESSecurity && len(c.ESPassword) < minESPasswordLength {
+	// For aws, validateAWS judges the password together with searchMode.
+	if c.ESSecurity && c.Target != TargetAWS && len(c.ESPassword) < minESPasswordLength {
 		add("esPassword: esSecurity is on, so set the elastic user's password (at least %d characters) with `pulumi config set --secret esPassword <value>`", minESPasswordLength)
 	}
 

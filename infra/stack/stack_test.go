@@ -60,6 +60,7 @@ func TestRunFailsOnABadValueInACopyOfEachStackFile(t *testing.T) {
 		{"dev", "  foodtrucks:webPort: 70000\n", "webPort: 70000 is not a port (1–65535)"},
 		{"dev", "  foodtrucks:esHeapMb: 900\n", "esHeapMb: 900 is more than half of esMemoryMb (1024); use at most 512"},
 		{"prod", "  foodtrucks:webReplicas: 0\n", "webReplicas: 0 must be at least 1"},
+		{"dev", "  foodtrucks:localBindAddress: localhost\n", `localBindAddress: "localhost" is not an IP address`},
 	} {
 		t.Run(tc.stack+"/"+strings.TrimSpace(tc.line), func(t *testing.T) {
 			original, err := os.ReadFile(filepath.Join(root, "Pulumi."+tc.stack+".yaml"))
@@ -74,6 +75,7 @@ func TestRunFailsOnABadValueInACopyOfEachStackFile(t *testing.T) {
 			if run.Err == nil || !strings.Contains(run.Err.Error(), tc.want) {
 				t.Fatalf("stack.Run with %q added to Pulumi.%s.yaml: err = %v, want it to contain %q", strings.TrimSpace(tc.line), tc.stack, run.Err, tc.want)
 			}
+			t.Logf("Pulumi.%s.yaml + %q:\n%v", tc.stack, strings.TrimSpace(tc.line), run.Err)
 			if n := len(run.Resources()); n != 0 {
 				t.Errorf("%d resources registered despite the config error:\n%s", n, run.Tree())
 			}
