@@ -136,6 +136,9 @@ func (k *keeper) run(ctx context.Context, forceReload bool) {
 // Elasticsearch. It returns false only when ctx ends.
 func (k *keeper) waitForEngine(ctx context.Context) bool {
 	start := time.Now()
+	// A short budget asks for a quick start: never wait longer between
+	// tries than a quarter of it (10s at most).
+	maxWait := min(max(k.cfg.ESWait/4, backoffMin), backoffMax)
 	wait := backoffMin
 	attempts := 0
 	overBudget := false
@@ -162,15 +165,15 @@ func (k *keeper) waitForEngine(ctx context.Context) bool {
 			overBudget = true
 			k.logger.Error("Elasticsearch still unreachable after the ES_WAIT budget; still retrying in the background",
 				slog.String("budget", k.cfg.ESWait.String()), slog.Int("attempts", attempts),
-				slog.String("retry_every", backoffMax.String()), slog.String("error", err.Error()))
+				slog.String("retry_every", maxWait.String()), slog.String("error", err.Error()))
 		}
 		if overBudget {
-			wait = backoffMax
+			wait = maxWait
 		}
 		if !sleep(ctx, jitter(wait)) {
 			return false
 		}
-		wait = min(wait*2, backoffMax)
+		wait = min(wait*2, maxWait)
 	}
 }
 
