@@ -108,9 +108,19 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
 	  done; \
 	done
 
+E2E_ES_IMAGE ?= docker.elastic.co/elasticsearch/elasticsearch:8.19.21
+E2E_ES_PORT  ?= 19200
+
 .PHONY: e2e
 e2e: ## Live suite against a real Elasticsearch from Docker (needs internet to pull it)
-	@echo "e2e: not wired yet"; exit 1
+	docker rm -f foodtrucks-e2e-es >/dev/null 2>&1 || true
+	docker run -d --name foodtrucks-e2e-es -p 127.0.0.1:$(E2E_ES_PORT):9200 \
+	  -e discovery.type=single-node -e xpack.security.enabled=false \
+	  -e ES_JAVA_OPTS="-Xms512m -Xmx512m" $(E2E_ES_IMAGE)
+	@for i in $$(seq 1 90); do curl -fsS "http://127.0.0.1:$(E2E_ES_PORT)/_cluster/health?wait_for_status=yellow&timeout=2s" >/dev/null 2>&1 && break; sleep 2; done
+	status=0; FOODTRUCKS_E2E_ES_URL=http://127.0.0.1:$(E2E_ES_PORT) ESNODE_URL=http://127.0.0.1:$(E2E_ES_PORT) \
+	  $(GO) test -count=1 -v -run 'RealNode|RootDocument' ./webapp/ ./webapp/internal/search/ ./webapp/internal/search/esnode/ || status=$$?; \
+	  docker rm -f foodtrucks-e2e-es >/dev/null; exit $$status
 
 .PHONY: bench
 bench: ## Run the benchmarks
