@@ -471,6 +471,8 @@ func startBrowser(t *testing.T) *browserUnderTest {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-quic", true),
+		// Containers often give /dev/shm 64 MB, too little for Chromium.
+		chromedp.Flag("disable-dev-shm-usage", true),
 		// No name outside this machine resolves: tiles (and anything the page
 		// should not fetch) fail fast instead of waiting on a network. This,
 		// not the DevTools URL blocking, because a DevTools block fires before
