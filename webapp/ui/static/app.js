@@ -406,9 +406,12 @@
         append(chips, "li", item).className = matches(item) ? "chip match" : "chip";
       });
       if (items.length > MAX_CHIPS) {
+        var rest = items.slice(MAX_CHIPS).join(", ");
         var more = append(chips, "li", "+" + (items.length - MAX_CHIPS) + " more");
         more.className = "chip more";
-        more.title = items.slice(MAX_CHIPS).join(", ");
+        more.title = rest;
+        // The title shows on hover only; screen readers get the list itself.
+        append(more, "span", ": " + rest).className = "visually-hidden";
       }
     }
 
