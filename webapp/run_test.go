@@ -531,3 +531,18 @@ func TestCommands(t *testing.T) {
 		}
 	})
 }
+
+func TestRunReloadsOnTheRefreshInterval(t *testing.T) {
+	es := esdouble.Start(t)
+	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": smallData, "REFRESH_INTERVAL": "1s"})
+	a.waitReady(t)
+	first := es.AliasTargets("sfdata")
+	a.waitFor(t, "a refresh to swap in a new version", func() bool {
+		got := es.AliasTargets("sfdata")
+		return len(got) == 1 && got[0] != first[0]
+	})
+	a.waitFor(t, "the old version to be deleted", func() bool { return len(es.Indices()) == 1 })
+	if st, res := a.search(t, "q=tacos"); st != 200 || res.Hits == 0 {
+		t.Errorf("search after a refresh: %d %+v", st, res)
+	}
+}

@@ -287,7 +287,10 @@ func maxEdits(fuzziness, term string) (int, *esError) {
 // fieldScore scores one analysed query against one field of a document:
 // each query term scores by its best token, 1 for an exact match and less
 // for a fuzzy one (Lucene weighs fuzzy terms by similarity too).
-func fieldScore(d *doc, field string, def fieldDef, tq textQuery, boost float64) (bool, float64, *esError) {
+//
+// memo caches edit distances for the query being evaluated: the corpus has
+// far fewer distinct tokens than token occurrences.
+func fieldScore(d *doc, field string, def fieldDef, tq textQuery, boost float64, memo map[[2]string]int) (bool, float64, *esError) {
 	var terms, tokens []string
 	if def.typ == "text" {
 		terms = analyze(def.analyzer, tq.query)
@@ -307,7 +310,12 @@ func fieldScore(d *doc, field string, def fieldDef, tq textQuery, boost float64)
 		}
 		best := 0.0
 		for _, tok := range tokens {
-			dist := editDistance(t, tok, edits)
+			key := [2]string{t, tok}
+			dist, seen := memo[key]
+			if !seen {
+				dist = editDistance(t, tok, edits)
+				memo[key] = dist
+			}
 			if dist > edits {
 				continue
 			}
@@ -351,8 +359,9 @@ func compileMatch(body any, m mapping) (matcher, *esError) {
 	if _, err := maxEdits(tq.fuzziness, "abc"); err != nil {
 		return nil, err
 	}
+	memo := map[[2]string]int{}
 	return func(d *doc) (bool, float64) {
-		ok, s, _ := fieldScore(d, field, def, tq, 1)
+		ok, s, _ := fieldScore(d, field, def, tq, 1, memo)
 		return ok, s
 	}, nil
 }
@@ -399,10 +408,11 @@ func compileMultiMatch(body any, m mapping) (matcher, *esError) {
 		}
 		// unmapped fields are skipped, as Elasticsearch does
 	}
+	memo := map[[2]string]int{}
 	return func(d *doc) (bool, float64) {
 		any, best := false, 0.0
 		for _, f := range fields {
-			ok, s, _ := fieldScore(d, f.name, f.def, tq, f.boost)
+			ok, s, _ := fieldScore(d, f.name, f.def, tq, f.boost, memo)
 			if ok {
 				any = true
 				best = math.Max(best, s)
