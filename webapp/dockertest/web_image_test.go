@@ -94,7 +94,7 @@ func TestWebImageIsSmallNonRootAndHealthChecked(t *testing.T) {
 	if !slices.Contains(img.Config.Env, "PORT=5000") {
 		t.Errorf("env %q lacks PORT=5000", img.Config.Env)
 	}
-	for _, label := range []string{"source", "version", "revision", "title", "licenses"} {
+	for _, label := range []string{"source", "version", "revision", "title"} {
 		if img.Config.Labels["org.opencontainers.image."+label] == "" {
 			t.Errorf("label org.opencontainers.image.%s missing", label)
 		}
