@@ -1,14 +1,16 @@
 package search
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
@@ -42,9 +44,13 @@ func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadRes
 		return res, errors.New("search: refusing to load zero permits (the current data stays)")
 	}
 
+	definition, err := jsonBody(newIndexDefinition())
+	if err != nil {
+		return res, err
+	}
 	res.Requests++
-	if _, err := c.es.Indices.Create(res.Index).Request(indexDefinition()).Do(ctx); err != nil {
-		return res, fmt.Errorf("create index %s: %w", res.Index, classify(err))
+	if err := c.call(ctx, esapi.IndicesCreateRequest{Index: res.Index, Body: definition}, nil); err != nil {
+		return res, fmt.Errorf("create index %s: %w", res.Index, err)
 	}
 	fail := func(err error) (LoadResult, error) {
 		// The new index is useless; remove it so versions do not pile up.
@@ -52,8 +58,8 @@ func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadRes
 		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		res.Requests++
-		if _, derr := c.es.Indices.Delete(res.Index).Do(cleanup); derr != nil {
-			err = fmt.Errorf("%w (and deleting the partial index %s failed: %v)", err, res.Index, classify(derr))
+		if derr := c.call(cleanup, esapi.IndicesDeleteRequest{Index: []string{res.Index}}, nil); derr != nil {
+			err = fmt.Errorf("%w (and deleting the partial index %s failed: %v)", err, res.Index, derr)
 		}
 		return res, err
 	}
@@ -69,8 +75,8 @@ func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadRes
 	}
 
 	res.Requests++
-	if _, err := c.es.Indices.Refresh().Index(res.Index).Do(ctx); err != nil {
-		return fail(fmt.Errorf("refresh %s: %w", res.Index, classify(err)))
+	if err := c.call(ctx, esapi.IndicesRefreshRequest{Index: []string{res.Index}}, nil); err != nil {
+		return fail(fmt.Errorf("refresh %s: %w", res.Index, err))
 	}
 
 	res.Requests++
@@ -102,7 +108,7 @@ func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadRes
 		res.Requests++
 		// The data is already served from the new index; a failed clean-up
 		// is only untidy, and the next load tries again.
-		if _, err := c.es.Indices.Delete(strings.Join(stale, ",")).Do(ctx); err == nil {
+		if err := c.call(ctx, esapi.IndicesDeleteRequest{Index: stale}, nil); err == nil {
 			res.Deleted = stale
 		}
 	}
@@ -111,21 +117,37 @@ func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadRes
 	return res, nil
 }
 
+// bulkItem is one document's outcome in a bulk answer.
+type bulkItem struct {
+	Status int         `json:"status"`
+	Error  *errorCause `json:"error"`
+}
+
+type bulkResponse struct {
+	Errors bool                  `json:"errors"`
+	Items  []map[string]bulkItem `json:"items"` // one operation ("index") per item
+}
+
 func (c *Client) bulk(ctx context.Context, index string, permits []foodtrucks.Permit) (int, error) {
-	req := c.es.Bulk().Index(index)
+	type indexAction struct {
+		ID string `json:"_id,omitempty"`
+	}
+	type actionLine struct {
+		Index indexAction `json:"index"`
+	}
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body) // one value per line, as NDJSON wants
 	for _, p := range permits {
-		id := p.ID
-		op := types.IndexOperation{}
-		if id != "" {
-			op.Id_ = &id
+		if err := enc.Encode(actionLine{Index: indexAction{ID: p.ID}}); err != nil {
+			return 0, fmt.Errorf("encode permit %q: %w", p.ID, err)
 		}
-		if err := req.IndexOp(op, documentOf(p)); err != nil {
+		if err := enc.Encode(documentOf(p)); err != nil {
 			return 0, fmt.Errorf("encode permit %q: %w", p.ID, err)
 		}
 	}
-	resp, err := req.Do(ctx)
-	if err != nil {
-		return 0, classify(err)
+	var resp bulkResponse
+	if err := c.call(ctx, esapi.BulkRequest{Index: index, Body: bytes.NewReader(body.Bytes())}, &resp); err != nil {
+		return 0, err
 	}
 	indexed := 0
 	var firstErr string
@@ -138,11 +160,7 @@ func (c *Client) bulk(ctx context.Context, index string, permits []foodtrucks.Pe
 			}
 			failed++
 			if firstErr == "" && r.Error != nil {
-				reason := ""
-				if r.Error.Reason != nil {
-					reason = *r.Error.Reason
-				}
-				firstErr = fmt.Sprintf("%s: %s (status %d)", r.Error.Type, reason, r.Status)
+				firstErr = fmt.Sprintf("%s: %s (status %d)", r.Error.Type, r.Error.Reason, r.Status)
 			}
 		}
 	}
@@ -160,9 +178,11 @@ type version struct {
 // versions lists this alias's versioned indices, oldest first, and which of
 // them the alias points to. One request: GET /<alias>-*/_alias.
 func (c *Client) versions(ctx context.Context) ([]version, error) {
-	resp, err := c.es.Indices.GetAlias().Index(c.alias + "-*").Do(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list versions of %s: %w", c.alias, classify(err))
+	var resp map[string]struct {
+		Aliases map[string]json.RawMessage `json:"aliases"`
+	}
+	if err := c.call(ctx, esapi.IndicesGetAliasRequest{Index: []string{c.alias + "-*"}}, &resp); err != nil {
+		return nil, fmt.Errorf("list versions of %s: %w", c.alias, err)
 	}
 	var out []version
 	for name, idx := range resp {
@@ -176,16 +196,43 @@ func (c *Client) versions(ctx context.Context) ([]version, error) {
 	return out, nil
 }
 
+// aliasActions is the body of POST /_aliases; Elasticsearch applies all
+// actions in one cluster-state update, so no search sees the alias missing.
+type aliasActions struct {
+	Actions []aliasAction `json:"actions"`
+}
+
+type aliasAction struct {
+	Add    *aliasTarget `json:"add,omitempty"`
+	Remove *aliasTarget `json:"remove,omitempty"`
+}
+
+type aliasTarget struct {
+	Index string `json:"index"`
+	Alias string `json:"alias"`
+}
+
 func (c *Client) swapAlias(ctx context.Context, index string, previous []string) error {
-	alias := c.alias
-	actions := make([]types.IndicesAction, 0, len(previous)+1)
+	actions := make([]aliasAction, 0, len(previous)+1)
 	for _, p := range previous {
-		p := p
-		actions = append(actions, types.IndicesAction{Remove: &types.RemoveAction{Index: &p, Alias: &alias}})
+		actions = append(actions, aliasAction{Remove: &aliasTarget{Index: p, Alias: c.alias}})
 	}
-	actions = append(actions, types.IndicesAction{Add: &types.AddAction{Index: &index, Alias: &alias}})
-	_, err := c.es.Indices.UpdateAliases().Actions(actions...).Do(ctx)
-	return classify(err)
+	actions = append(actions, aliasAction{Add: &aliasTarget{Index: index, Alias: c.alias}})
+	body, err := jsonBody(aliasActions{Actions: actions})
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, esapi.IndicesUpdateAliasesRequest{Body: body}, nil)
+}
+
+// jsonBody encodes a request body. A bytes.Reader lets the transport send
+// it again on a retry.
+func jsonBody(v any) (*bytes.Reader, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	return bytes.NewReader(b), nil
 }
 
 // indexTimeLayout gives sortable, lower-case names: sfdata-20261104t120501.123z.

@@ -3,10 +3,6 @@ package search
 import (
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8/typedapi/indices/create"
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/dynamicmapping"
-
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
@@ -69,42 +65,61 @@ func documentOf(p foodtrucks.Permit) document {
 	return d
 }
 
-// indexDefinition is the body of the create-index request.
-func indexDefinition() *create.Request {
-	analyzer := TextAnalyzer
-	shards := "1" // ~500 small documents: one shard is plenty
+// indexDefinition is the body of the create-index request: PUT /<index>.
+type indexDefinition struct {
+	Settings indexSettings `json:"settings"`
+	Mappings indexMapping  `json:"mappings"`
+}
+
+type indexSettings struct {
+	NumberOfShards     string `json:"number_of_shards"`
+	AutoExpandReplicas string `json:"auto_expand_replicas"`
+}
+
+type indexMapping struct {
+	Dynamic    string                  `json:"dynamic"`
+	Properties map[string]fieldMapping `json:"properties"`
+}
+
+// fieldMapping holds the few mapping parameters this index uses.
+type fieldMapping struct {
+	Type      string                  `json:"type"`
+	Analyzer  string                  `json:"analyzer,omitempty"`
+	Index     *bool                   `json:"index,omitempty"`
+	DocValues *bool                   `json:"doc_values,omitempty"`
+	Fields    map[string]fieldMapping `json:"fields,omitempty"`
+}
+
+func newIndexDefinition() indexDefinition {
 	notIndexed := false
-	strict := dynamicmapping.Strict
-	text := func() types.Property { return &types.TextProperty{Analyzer: &analyzer} }
-	storedOnly := func() types.Property {
-		return &types.KeywordProperty{Index: &notIndexed, DocValues: &notIndexed}
-	}
-	return &create.Request{
-		Settings: &types.IndexSettings{
-			NumberOfShards: &shards,
+	text := fieldMapping{Type: "text", Analyzer: TextAnalyzer}
+	keyword := fieldMapping{Type: "keyword"}
+	storedOnly := fieldMapping{Type: "keyword", Index: &notIndexed, DocValues: &notIndexed}
+	applicant := text
+	applicant.Fields = map[string]fieldMapping{"keyword": keyword}
+	return indexDefinition{
+		Settings: indexSettings{
+			NumberOfShards: "1", // ~500 small documents: one shard is plenty
 			// A replica where there is a second node to hold it; green on a
 			// single node (the dev stack) instead of a permanent yellow.
 			AutoExpandReplicas: "0-1",
 		},
-		Mappings: &types.TypeMapping{
-			Dynamic: &strict,
-			Properties: map[string]types.Property{
-				"id":     &types.KeywordProperty{},
-				"permit": &types.KeywordProperty{},
-				"applicant": &types.TextProperty{
-					Analyzer: &analyzer,
-					Fields:   map[string]types.Property{"keyword": &types.KeywordProperty{}},
-				},
-				"facilitytype":        &types.KeywordProperty{},
-				"status":              &types.KeywordProperty{},
-				"fooditems":           text(),
-				"drinks":              &types.BooleanProperty{},
-				"address":             text(),
-				"locationdescription": text(),
-				"dayshours":           storedOnly(),
-				"schedule":            storedOnly(),
-				"location":            &types.GeoPointProperty{},
-				"expirationdate":      &types.DateProperty{},
+		Mappings: indexMapping{
+			Dynamic: "strict",
+			Properties: map[string]fieldMapping{
+				"id":                  keyword,
+				"permit":              keyword,
+				"applicant":           applicant,
+				"facilitytype":        keyword,
+				"status":              keyword,
+				"fooditems":           text,
+				"drinks":              {Type: "boolean"},
+				"address":             text,
+				"locationdescription": text,
+				"dayshours":           storedOnly,
+				"schedule":            storedOnly,
+				"location":            {Type: "geo_point"},
+				"expirationdate":      {Type: "date"},
 			},
 		},
 	}

@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/elastic/go-elasticsearch/v8/typedapi/core/search"
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/distanceunit"
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/geodistancetype"
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types/enums/sortorder"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
@@ -44,45 +40,101 @@ var textFields = []string{"fooditems^3", "applicant", "address"}
 // sourceFields keeps hits small: only what the answer needs.
 var sourceFields = []string{"applicant", "fooditems", "drinks", "dayshours", "schedule", "address", "location"}
 
+// SearchRequest is the body of one search: POST /<alias>/_search. Its
+// JSON is the query as Elasticsearch sees it (see testdata/query-*.json).
+type SearchRequest struct {
+	Size   int          `json:"size"`
+	Query  queryClause  `json:"query"`
+	Source sourceFilter `json:"_source"`
+	Sort   []sortClause `json:"sort,omitempty"`
+}
+
+// queryClause holds exactly one of its fields: the query types this
+// package builds.
+type queryClause struct {
+	Bool        *boolQuery           `json:"bool,omitempty"`
+	Term        map[string]termValue `json:"term,omitempty"`
+	MultiMatch  *multiMatchQuery     `json:"multi_match,omitempty"`
+	GeoDistance *geoDistanceQuery    `json:"geo_distance,omitempty"`
+}
+
+type boolQuery struct {
+	Must   []queryClause `json:"must,omitempty"`
+	Filter []queryClause `json:"filter,omitempty"`
+}
+
+type termValue struct {
+	Value string `json:"value"`
+}
+
+type multiMatchQuery struct {
+	Query     string   `json:"query"`
+	Fields    []string `json:"fields"`
+	Fuzziness string   `json:"fuzziness"`
+}
+
+// geoDistanceQuery and geoDistanceSort name their field in the JSON key;
+// the only geo field is "location".
+type geoDistanceQuery struct {
+	Distance string `json:"distance"`
+	Location latLon `json:"location"`
+}
+
+type sortClause struct {
+	GeoDistance *geoDistanceSort `json:"_geo_distance,omitempty"`
+}
+
+type geoDistanceSort struct {
+	Location     []latLon `json:"location"`
+	Order        string   `json:"order"`
+	Unit         string   `json:"unit"`
+	DistanceType string   `json:"distance_type"`
+}
+
+type latLon struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+type sourceFilter struct {
+	Includes []string `json:"includes"`
+}
+
 // Request builds the Elasticsearch search body for q. Exported for golden
-// tests and for anyone debugging a query by hand.
-func Request(q Query) *search.Request {
-	size := MaxDocuments
-	var filters []types.Query
+// tests and for anyone debugging a query by hand: its JSON is the body.
+func Request(q Query) SearchRequest {
+	var filters []queryClause
 	if q.Status != "" {
-		filters = append(filters, types.Query{Term: map[string]types.TermQuery{"status": {Value: q.Status}}})
+		filters = append(filters, queryClause{Term: map[string]termValue{"status": {Value: q.Status}}})
 	}
 	if q.FacilityType != "" {
-		filters = append(filters, types.Query{Term: map[string]types.TermQuery{"facilitytype": {Value: q.FacilityType}}})
+		filters = append(filters, queryClause{Term: map[string]termValue{"facilitytype": {Value: q.FacilityType}}})
 	}
 	if q.Near != nil {
-		filters = append(filters, types.Query{GeoDistance: &types.GeoDistanceQuery{
-			Distance:         formatMeters(q.RadiusMeters),
-			GeoDistanceQuery: map[string]types.GeoLocation{"location": types.LatLonGeoLocation{Lat: types.Float64(q.Near.Lat), Lon: types.Float64(q.Near.Lon)}},
+		filters = append(filters, queryClause{GeoDistance: &geoDistanceQuery{
+			Distance: formatMeters(q.RadiusMeters),
+			Location: latLon{Lat: q.Near.Lat, Lon: q.Near.Lon},
 		}})
 	}
-	var must []types.Query
+	var must []queryClause
 	if q.Text != "" {
-		must = append(must, types.Query{MultiMatch: &types.MultiMatchQuery{
+		must = append(must, queryClause{MultiMatch: &multiMatchQuery{
 			Query:     q.Text,
 			Fields:    textFields,
 			Fuzziness: "AUTO",
 		}})
 	}
-	req := &search.Request{
-		Size:    &size,
-		Query:   &types.Query{Bool: &types.BoolQuery{Must: must, Filter: filters}},
-		Source_: types.SourceFilter{Includes: sourceFields},
+	req := SearchRequest{
+		Size:   MaxDocuments,
+		Query:  queryClause{Bool: &boolQuery{Must: must, Filter: filters}},
+		Source: sourceFilter{Includes: sourceFields},
 	}
 	if q.Near != nil {
-		order := sortorder.Asc
-		unit := distanceunit.Meters
-		arc := geodistancetype.Arc
-		req.Sort = []types.SortCombinations{types.SortOptions{GeoDistance_: &types.GeoDistanceSort{
-			GeoDistanceSort: map[string][]types.GeoLocation{"location": {types.LatLonGeoLocation{Lat: types.Float64(q.Near.Lat), Lon: types.Float64(q.Near.Lon)}}},
-			Order:           &order,
-			Unit:            &unit,
-			DistanceType:    &arc,
+		req.Sort = []sortClause{{GeoDistance: &geoDistanceSort{
+			Location:     []latLon{{Lat: q.Near.Lat, Lon: q.Near.Lon}},
+			Order:        "asc",
+			Unit:         "m",
+			DistanceType: "arc",
 		}}}
 	}
 	return req
@@ -92,17 +144,33 @@ func formatMeters(m float64) string {
 	return strconv.FormatFloat(m, 'f', -1, 64) + "m"
 }
 
+// searchResponse is the part of a search answer this package reads.
+type searchResponse struct {
+	Hits struct {
+		Hits []struct {
+			// Decoded per hit, so one odd document is named as such
+			// instead of failing the answer as a whole.
+			Source json.RawMessage `json:"_source"`
+			Sort   []any           `json:"sort"`
+		} `json:"hits"`
+	} `json:"hits"`
+}
+
 // Search runs q against the alias and groups the hits into trucks in the
 // original app's response shape.
 func (c *Client) Search(ctx context.Context, q Query) (foodtrucks.SearchResult, error) {
-	resp, err := c.es.Search().Index(c.alias).Request(Request(q)).Do(ctx)
+	body, err := jsonBody(Request(q))
 	if err != nil {
-		return foodtrucks.SearchResult{}, classify(err)
+		return foodtrucks.SearchResult{}, err
+	}
+	var resp searchResponse
+	if err := c.call(ctx, esapi.SearchRequest{Index: []string{c.alias}, Body: body}, &resp); err != nil {
+		return foodtrucks.SearchResult{}, err
 	}
 	hits := make([]Hit, 0, len(resp.Hits.Hits))
 	for _, h := range resp.Hits.Hits {
 		var hit Hit
-		if err := json.Unmarshal(h.Source_, &hit.Source); err != nil {
+		if err := json.Unmarshal(h.Source, &hit.Source); err != nil {
 			return foodtrucks.SearchResult{}, fmt.Errorf("decode hit: %w", err)
 		}
 		if q.Near != nil && len(h.Sort) > 0 {

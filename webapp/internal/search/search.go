@@ -2,8 +2,10 @@
 // versioned indices with an explicit mapping, bulk-loads permits, swaps the
 // alias that searches read from, and turns search hits back into trucks.
 //
-// Everything talks to Elasticsearch through the typed client of
-// github.com/elastic/go-elasticsearch/v8.
+// Everything talks to Elasticsearch through esapi, the low-level API of the
+// official client github.com/elastic/go-elasticsearch/v8, with small request
+// and response types of its own. The client's typed API would do the same
+// with generated types, but it doubles the size of the web binary.
 package search
 
 import (
@@ -13,12 +15,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
-	"github.com/elastic/go-elasticsearch/v8/typedapi/types"
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
 // ErrUnavailable means Elasticsearch could not be reached or answered with a
@@ -52,7 +55,7 @@ type Options struct {
 // Client is the food-truck view of one Elasticsearch cluster. It is safe for
 // concurrent use; loads are serialised.
 type Client struct {
-	es        *elasticsearch.TypedClient
+	transport esapi.Transport
 	alias     string
 	batchDocs int
 	now       func() time.Time
@@ -82,25 +85,38 @@ func New(o Options) (*Client, error) {
 		t.ResponseHeaderTimeout = 30 * time.Second
 		tr = t
 	}
-	cfg := elasticsearch.Config{
-		Addresses: []string{o.URL},
-		Username:  o.Username,
-		Password:  o.Password,
-		APIKey:    o.APIKey,
-		Transport: tr,
+	// A trailing slash would double the one every API path starts with.
+	base, err := url.Parse(strings.TrimRight(o.URL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("search: URL %q: %w", o.URL, err)
+	}
+	username, password := o.Username, o.Password
+	if u.User != nil { // credentials in the URL win, as in the official client
+		username = u.User.Username()
+		password, _ = u.User.Password()
+	}
+	opts := []elastictransport.Option{
+		elastictransport.WithURLs(base),
+		elastictransport.WithUserAgent(userAgent),
+		elastictransport.WithTransport(tr),
 		// One quick retry smooths over a single dropped connection or a
 		// 429; anything longer is the caller's business (a search must
 		// answer 503 promptly, a load is retried by the scheduler).
-		MaxRetries:    1,
-		RetryOnStatus: []int{429, 502, 503, 504},
-		RetryBackoff:  func(attempt int) time.Duration { return 100 * time.Millisecond * time.Duration(attempt) },
+		elastictransport.WithMaxRetries(1),
+		elastictransport.WithRetryOnStatus(429, 502, 503, 504),
+		elastictransport.WithRetryBackoff(func(attempt int) time.Duration { return 100 * time.Millisecond * time.Duration(attempt) }),
 	}
-	es, err := elasticsearch.NewTypedClient(cfg)
+	if o.APIKey != "" {
+		opts = append(opts, elastictransport.WithAPIKey(o.APIKey))
+	} else if username != "" || password != "" {
+		opts = append(opts, elastictransport.WithBasicAuth(username, password))
+	}
+	tp, err := elastictransport.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	c := &Client{
-		es:        es,
+		transport: &productChecked{next: tp},
 		alias:     o.Alias,
 		batchDocs: o.BulkBatchDocs,
 		now:       o.Now,
@@ -114,6 +130,9 @@ func New(o Options) (*Client, error) {
 	}
 	return c, nil
 }
+
+// userAgent names the client library, as the official client does.
+var userAgent = "go-elasticsearch/" + esapi.Version + " (" + runtime.GOOS + " " + runtime.GOARCH + "; " + runtime.Version() + "; esapi)"
 
 // Alias is the name searches read from.
 func (c *Client) Alias() string { return c.alias }
@@ -141,10 +160,7 @@ func ValidateAlias(name string) error {
 // Ping asks the cluster for its info document: it succeeds when
 // Elasticsearch answers at all and passes the client's product check.
 func (c *Client) Ping(ctx context.Context) error {
-	if _, err := c.es.Info().Do(ctx); err != nil {
-		return classify(err)
-	}
-	return nil
+	return c.call(ctx, esapi.InfoRequest{}, nil)
 }
 
 // Ready reports whether searches can be answered: the cluster is reachable
@@ -162,34 +178,18 @@ func (c *Client) Ready(ctx context.Context) error {
 
 // AliasExists reports whether the alias is present.
 func (c *Client) AliasExists(ctx context.Context) (bool, error) {
-	ok, err := c.es.Indices.ExistsAlias(c.alias).Do(ctx)
+	res, err := esapi.IndicesExistsAliasRequest{Name: []string{c.alias}}.Do(ctx, c.transport)
 	if err != nil {
 		return false, classify(err)
 	}
-	return ok, nil
-}
-
-// classify maps transport and server failures to ErrUnavailable, keeping
-// the cause in the message for logs.
-func classify(err error) error {
-	if err == nil {
-		return nil
+	closeBody(res.Body)
+	switch {
+	case res.StatusCode >= 200 && res.StatusCode <= 299:
+		return true, nil
+	case res.StatusCode == http.StatusNotFound:
+		return false, nil
 	}
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
-	var esErr *types.ElasticsearchError
-	if errors.As(err, &esErr) {
-		if esErr.Status == http.StatusNotFound && esErr.ErrorCause.Type == "index_not_found_exception" {
-			return fmt.Errorf("%w: %v", ErrNotLoaded, esErr)
-		}
-		if esErr.Status >= 500 || esErr.Status == http.StatusTooManyRequests {
-			return fmt.Errorf("%w: %v", ErrUnavailable, esErr)
-		}
-		return err
-	}
-	// Connection refused, reset, timeouts, a failed product check: all
-	// mean the engine cannot serve us right now. The cause stays
-	// inspectable: a deadline is the caller's budget, not the engine's state.
-	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	// A HEAD answer has no body to explain itself; whatever it is, the
+	// alias cannot be confirmed, so searches cannot be served.
+	return false, fmt.Errorf("%w: %w", ErrUnavailable, &esError{Status: res.StatusCode, Reason: "HEAD /_alias/" + c.alias})
 }

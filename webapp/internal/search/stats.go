@@ -3,6 +3,8 @@ package search
 import (
 	"context"
 	"fmt"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
 // IndexStats describes what the alias serves right now.
@@ -27,9 +29,11 @@ func (c *Client) Stats(ctx context.Context) (IndexStats, error) {
 	if st.Index == "" {
 		return st, ErrNotLoaded
 	}
-	resp, err := c.es.Count().Index(c.alias).Do(ctx)
-	if err != nil {
-		return st, fmt.Errorf("count %s: %w", c.alias, classify(err))
+	var resp struct {
+		Count int64 `json:"count"`
+	}
+	if err := c.call(ctx, esapi.CountRequest{Index: []string{c.alias}}, &resp); err != nil {
+		return st, fmt.Errorf("count %s: %w", c.alias, err)
 	}
 	st.Documents = resp.Count
 	return st, nil
