@@ -1,0 +1,292 @@
+package search_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esdouble"
+)
+
+// cannedAnswer is what startCannedES answers to every request.
+type cannedAnswer struct {
+	status        int
+	body          string
+	contentType   string
+	productHeader bool // X-Elastic-Product: Elasticsearch, as every real node sends
+}
+
+// startCannedES is a stand-in that gives every request the same answer, for
+// the shapes the esdouble has no cue for: Elasticsearch's error bodies at
+// any status, a proxy's HTML error page, a cut-off answer, a server that is
+// not Elasticsearch. It counts the requests it gets.
+func startCannedES(t *testing.T, a cannedAnswer) (*search.Client, *atomic.Int32) {
+	t.Helper()
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		if a.productHeader {
+			w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		}
+		ct := a.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(a.status)
+		if r.Method != http.MethodHead {
+			_, _ = io.WriteString(w, a.body)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := search.New(search.Options{URL: srv.URL, Alias: "sfdata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, &requests
+}
+
+// Elasticsearch's own error shape, as a node sends it.
+func esErrorBody(status int, typ, reason, rootType, rootReason string) string {
+	return `{"error":{"root_cause":[{"type":"` + rootType + `","reason":"` + rootReason + `"}],"type":"` + typ +
+		`","reason":"` + reason + `"},"status":` + strconv.Itoa(status) + `}`
+}
+
+func TestErrorAnswersAreReadAndClassified(t *testing.T) {
+	cases := []struct {
+		name         string
+		answer       cannedAnswer
+		wantKind     error    // ErrUnavailable, ErrNotLoaded or nil: neither
+		wantInErr    []string // what the message must name
+		wantRequests int32    // 2 when the client's one retry applies
+	}{
+		{
+			name: "a query the node cannot parse is the search's fault, not the engine's",
+			answer: cannedAnswer{status: 400, productHeader: true, body: esErrorBody(400, "search_phase_execution_exception", "all shards failed",
+				"query_shard_exception", "failed to create query: For input string")},
+			wantInErr:    []string{"400", "search_phase_execution_exception", "all shards failed", "query_shard_exception: failed to create query"},
+			wantRequests: 1,
+		},
+		{
+			name:         "a missing index means nothing is loaded yet",
+			answer:       cannedAnswer{status: 404, productHeader: true, body: esErrorBody(404, "index_not_found_exception", "no such index [sfdata]", "index_not_found_exception", "no such index [sfdata]")},
+			wantKind:     search.ErrNotLoaded,
+			wantInErr:    []string{"404", "index_not_found_exception", "no such index [sfdata]"},
+			wantRequests: 1,
+		},
+		{
+			name:         "a blocked cluster is unavailable, after one retry",
+			answer:       cannedAnswer{status: 503, productHeader: true, body: esErrorBody(503, "cluster_block_exception", "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];", "cluster_block_exception", "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];")},
+			wantKind:     search.ErrUnavailable,
+			wantInErr:    []string{"503", "cluster_block_exception", "state not recovered"},
+			wantRequests: 2,
+		},
+		{
+			name:         "a rejected request (429) is unavailable, after one retry",
+			answer:       cannedAnswer{status: 429, productHeader: true, body: esErrorBody(429, "es_rejected_execution_exception", "rejected execution of coordinating operation", "es_rejected_execution_exception", "rejected execution of coordinating operation")},
+			wantKind:     search.ErrUnavailable,
+			wantInErr:    []string{"429", "es_rejected_execution_exception"},
+			wantRequests: 2,
+		},
+		{
+			name:         "a proxy's HTML page for a node that is away (502)",
+			answer:       cannedAnswer{status: 502, contentType: "text/html", body: "<html><head><title>502 Bad Gateway</title></head>\n<body>nginx</body></html>"},
+			wantKind:     search.ErrUnavailable,
+			wantInErr:    []string{"502", "<title>502 Bad Gateway</title>"},
+			wantRequests: 2,
+		},
+		{
+			name:         "a gateway timeout (504) with no body",
+			answer:       cannedAnswer{status: 504},
+			wantKind:     search.ErrUnavailable,
+			wantInErr:    []string{"504"},
+			wantRequests: 2,
+		},
+		{
+			name:         "an error given as a bare string",
+			answer:       cannedAnswer{status: 400, productHeader: true, body: `{"error":"no handler found for uri [/sfdata/_search] and method [POST]","status":400}`},
+			wantInErr:    []string{"400", "no handler found for uri [/sfdata/_search]"},
+			wantRequests: 1,
+		},
+		{
+			name:         "wrong credentials are a configuration error, not an outage",
+			answer:       cannedAnswer{status: 401, productHeader: true, body: esErrorBody(401, "security_exception", "unable to authenticate user [elastic] for REST request [/sfdata/_search]", "security_exception", "unable to authenticate user [elastic] for REST request [/sfdata/_search]")},
+			wantInErr:    []string{"401", "security_exception", "unable to authenticate user [elastic]"},
+			wantRequests: 1,
+		},
+		{
+			name:         "an answer cut off mid-way",
+			answer:       cannedAnswer{status: 200, productHeader: true, body: `{"took":1,"hits":{"hits":[{"_source":{"applicant":"Tac`},
+			wantKind:     search.ErrUnavailable,
+			wantInErr:    []string{"decode answer", "unexpected EOF"},
+			wantRequests: 1,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, requests := startCannedES(t, tc.answer)
+			_, err := c.Search(context.Background(), search.Query{Text: "tacos"})
+			if err == nil {
+				t.Fatalf("search answered %d %q: no error", tc.answer.status, tc.answer.body)
+			}
+			for _, kind := range []error{search.ErrUnavailable, search.ErrNotLoaded} {
+				if got, want := errors.Is(err, kind), kind == tc.wantKind; got != want {
+					t.Errorf("errors.Is(%q, %v) = %v, want %v", err, kind, got, want)
+				}
+			}
+			for _, s := range tc.wantInErr {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not name %q", err, s)
+				}
+			}
+			if got := requests.Load(); got != tc.wantRequests {
+				t.Errorf("%d requests sent, want %d", got, tc.wantRequests)
+			}
+		})
+	}
+}
+
+func TestProductCheck(t *testing.T) {
+	t.Run("a server that does not say it is Elasticsearch is refused", func(t *testing.T) {
+		c, _ := startCannedES(t, cannedAnswer{status: 200, body: `{"name":"look-alike","version":{"number":"8.19.7"},"tagline":"You Know, for Search"}`})
+		err := c.Ping(context.Background())
+		if !errors.Is(err, search.ErrUnavailable) || !strings.Contains(err.Error(), "X-Elastic-Product") {
+			t.Errorf("Ping against a server without the product header: %v, want ErrUnavailable naming X-Elastic-Product", err)
+		}
+		if _, err := c.Search(context.Background(), search.Query{Text: "tacos"}); !errors.Is(err, search.ErrUnavailable) {
+			t.Errorf("Search against it: %v, want ErrUnavailable", err)
+		}
+	})
+	t.Run("the header is not required on an error answer", func(t *testing.T) {
+		// Proxies and security layers answer errors themselves; the
+		// official client checks only successful answers too.
+		c, _ := startCannedES(t, cannedAnswer{status: 401, body: `{"error":{"type":"security_exception","reason":"missing authentication credentials"},"status":401}`})
+		err := c.Ping(context.Background())
+		if err == nil || strings.Contains(err.Error(), "X-Elastic-Product") || !strings.Contains(err.Error(), "security_exception") {
+			t.Errorf("Ping answered 401 without the header: %v, want the 401 itself", err)
+		}
+	})
+	t.Run("Elasticsearch passes", func(t *testing.T) {
+		es := esdouble.Start(t)
+		c := newClient(t, es, &fixedClock{time.Now()})
+		if err := c.Ping(context.Background()); err != nil {
+			t.Errorf("Ping against the double: %v", err)
+		}
+	})
+}
+
+func TestAliasExistsReadsHeadStatuses(t *testing.T) {
+	cases := []struct {
+		status     int
+		want       bool
+		wantErrors error
+	}{
+		{200, true, nil},
+		{404, false, nil},
+		// A HEAD answer cannot explain itself; as with the typed client
+		// before, anything else means the alias cannot be confirmed.
+		{401, false, search.ErrUnavailable},
+		{500, false, search.ErrUnavailable},
+	}
+	for _, tc := range cases {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			c, _ := startCannedES(t, cannedAnswer{status: tc.status, productHeader: true})
+			got, err := c.AliasExists(context.Background())
+			if got != tc.want || !errors.Is(err, tc.wantErrors) || (tc.wantErrors == nil) != (err == nil) {
+				t.Errorf("HEAD answered %d: AliasExists = %v, %v; want %v, %v", tc.status, got, err, tc.want, tc.wantErrors)
+			}
+		})
+	}
+}
+
+// bodyTracker counts response bodies handed out and not yet closed.
+type bodyTracker struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	open map[*trackedBody]string
+}
+
+type trackedBody struct {
+	io.ReadCloser
+	t    *bodyTracker
+	once sync.Once
+}
+
+func (b *trackedBody) Close() error {
+	b.once.Do(func() {
+		b.t.mu.Lock()
+		delete(b.t.open, b)
+		b.t.mu.Unlock()
+	})
+	return b.ReadCloser.Close()
+}
+
+func (t *bodyTracker) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := t.next.RoundTrip(r)
+	if err != nil {
+		return res, err
+	}
+	b := &trackedBody{ReadCloser: res.Body, t: t}
+	t.mu.Lock()
+	t.open[b] = r.Method + " " + r.URL.Path
+	t.mu.Unlock()
+	res.Body = b
+	return res, nil
+}
+
+func TestEveryResponseBodyIsClosed(t *testing.T) {
+	es := esdouble.Start(t)
+	tracker := &bodyTracker{next: http.DefaultTransport.(*http.Transport).Clone(), open: map[*trackedBody]string{}}
+	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
+	c, err := search.New(search.Options{URL: es.URL, Alias: "sfdata", Now: clock.now, BulkBatchDocs: 3, Transport: tracker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// Every call the package makes, on success and on failure.
+	_ = c.Ping(ctx)
+	_ = c.Ready(ctx) // not loaded: a 404
+	_, _ = c.Search(ctx, search.Query{Text: "tacos"})
+	_, _ = c.Stats(ctx)
+	if _, err := c.Load(ctx, fixturePermits()); err != nil {
+		t.Fatal(err)
+	}
+	clock.t = clock.t.Add(time.Hour)
+	if _, err := c.Load(ctx, fixturePermits()); err != nil { // also deletes the old version
+		t.Fatal(err)
+	}
+	es.FailBulkAfter(2)
+	clock.t = clock.t.Add(time.Hour)
+	if _, err := c.Load(ctx, fixturePermits()); err == nil { // rejected items, partial index deleted
+		t.Fatal("load with rejected items succeeded")
+	}
+	es.FailBulkAfter(-1)
+	_, _ = c.AliasExists(ctx)
+	_, _ = c.Search(ctx, search.Query{Near: &search.Point{Lat: 37.79, Lon: -122.39}, RadiusMeters: 1000})
+	_, _ = c.Stats(ctx)
+	es.FailNext(503, 2) // retried once, then given up
+	_, _ = c.Search(ctx, search.Query{Text: "tacos"})
+
+	tracker.mu.Lock()
+	defer tracker.mu.Unlock()
+	if len(tracker.open) > 0 {
+		var left []string
+		for _, what := range tracker.open {
+			left = append(left, what)
+		}
+		t.Errorf("%d response bodies left open: %v", len(left), left)
+	}
+	if got := len(es.Requests()); got < 15 {
+		t.Errorf("only %d requests reached the double; the test meant to exercise every call", got)
+	}
+}
