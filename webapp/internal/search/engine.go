@@ -23,8 +23,8 @@ var errNotElasticsearch = errors.New("the server is not Elasticsearch: a success
 // the go-elasticsearch client, refuses to talk to a server whose first
 // successful answer does not carry X-Elastic-Product: Elasticsearch. Once
 // one answer has passed, the check is not repeated. (The client package
-// that does this itself also links in the whole typed API, which more than
-// doubles the binary.)
+// that does this itself imports the typed API, and with it 15 MB of
+// generated code.)
 type productChecked struct {
 	next   *elastictransport.Client
 	passed atomic.Bool
@@ -137,8 +137,15 @@ func (c *Client) call(ctx context.Context, req esapi.Request, out any) error {
 	}
 	if out != nil {
 		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
-			// A cut-off answer is the usual cause: the engine went away mid-reply.
-			return classify(fmt.Errorf("decode answer: %w", err))
+			err = fmt.Errorf("decode answer: %w", err)
+			var mismatch *json.UnmarshalTypeError
+			if errors.As(err, &mismatch) {
+				// A complete answer with a field of the wrong type (a
+				// document indexed by someone else): not an outage.
+				return err
+			}
+			// A cut-off answer: the engine went away mid-reply.
+			return classify(err)
 		}
 	}
 	return nil

@@ -131,6 +131,13 @@ func TestErrorAnswersAreReadAndClassified(t *testing.T) {
 			wantInErr:    []string{"decode answer", "unexpected EOF"},
 			wantRequests: 1,
 		},
+		{
+			// A document indexed by something else than this package.
+			name:         "a complete answer with a field of the wrong type is not an outage",
+			answer:       cannedAnswer{status: 200, productHeader: true, body: `{"took":1,"hits":{"hits":[{"_source":{"applicant":"Tacos","fooditems":"tacos: burritos"}}]}}`},
+			wantInErr:    []string{"decode answer", "fooditems"},
+			wantRequests: 1,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,8 +200,8 @@ func TestAliasExistsReadsHeadStatuses(t *testing.T) {
 	}{
 		{200, true, nil},
 		{404, false, nil},
-		// A HEAD answer cannot explain itself; as with the typed client
-		// before, anything else means the alias cannot be confirmed.
+		// A HEAD answer cannot explain itself; anything else means the
+		// alias cannot be confirmed, so searches cannot be served.
 		{401, false, search.ErrUnavailable},
 		{500, false, search.ErrUnavailable},
 	}
@@ -288,5 +295,49 @@ func TestEveryResponseBodyIsClosed(t *testing.T) {
 	}
 	if got := len(es.Requests()); got < 15 {
 		t.Errorf("only %d requests reached the double; the test meant to exercise every call", got)
+	}
+}
+
+// BenchmarkSearchRoundTrip measures one search through the adapter over
+// loopback HTTP: request encoding, the transport, decoding a whole-city
+// answer (500 hits with distances) and grouping it into trucks. The server
+// side is a canned answer, so the numbers are the adapter's own.
+func BenchmarkSearchRoundTrip(b *testing.B) {
+	var body strings.Builder
+	body.WriteString(`{"took":3,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{"total":{"value":500,"relation":"eq"},"max_score":null,"hits":[`)
+	for i := range 500 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		n := strconv.Itoa(i)
+		body.WriteString(`{"_index":"sfdata-20261104t120000.000z","_id":"` + n + `","_score":null,` +
+			`"_source":{"applicant":"Vendor ` + strconv.Itoa(i/3) + `","fooditems":["tacos","burritos","quesadillas","aguas frescas"],` +
+			`"drinks":false,"dayshours":"Mo-Fr:10AM-3PM","schedule":"http://example.test/schedule/` + n + `.pdf",` +
+			`"address":"` + n + ` MISSION ST","location":{"lat":37.79,"lon":-122.39}},"sort":[` + strconv.Itoa(10*i) + `.25]}`)
+	}
+	body.WriteString(`]}}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body.String())
+	}))
+	defer srv.Close()
+	c, err := search.New(search.Options{URL: srv.URL, Alias: "sfdata"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := search.Query{Near: &search.Point{Lat: 37.79, Lon: -122.39}, RadiusMeters: 50_000}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(body.Len()))
+	for b.Loop() {
+		r, err := c.Search(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.Locations != 500 {
+			b.Fatalf("%d branches, want 500", r.Locations)
+		}
 	}
 }

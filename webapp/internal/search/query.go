@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -148,10 +147,8 @@ func formatMeters(m float64) string {
 type searchResponse struct {
 	Hits struct {
 		Hits []struct {
-			// Decoded per hit, so one odd document is named as such
-			// instead of failing the answer as a whole.
-			Source json.RawMessage `json:"_source"`
-			Sort   []any           `json:"sort"`
+			Source HitSource `json:"_source"`
+			Sort   []any     `json:"sort"`
 		} `json:"hits"`
 	} `json:"hits"`
 }
@@ -169,10 +166,7 @@ func (c *Client) Search(ctx context.Context, q Query) (foodtrucks.SearchResult, 
 	}
 	hits := make([]Hit, 0, len(resp.Hits.Hits))
 	for _, h := range resp.Hits.Hits {
-		var hit Hit
-		if err := json.Unmarshal(h.Source, &hit.Source); err != nil {
-			return foodtrucks.SearchResult{}, fmt.Errorf("decode hit: %w", err)
-		}
+		hit := Hit{Source: h.Source}
 		if q.Near != nil && len(h.Sort) > 0 {
 			if d, ok := toFloat(h.Sort[0]); ok {
 				hit.DistanceMeters = &d

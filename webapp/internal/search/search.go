@@ -4,8 +4,9 @@
 //
 // Everything talks to Elasticsearch through esapi, the low-level API of the
 // official client github.com/elastic/go-elasticsearch/v8, with small request
-// and response types of its own. The client's typed API would do the same
-// with generated types, but it doubles the size of the web binary.
+// and response types of its own. The client's typed API would bring
+// generated types for the whole Elasticsearch API instead, and with them
+// nearly triple the web binary (8 MB to 23 MB).
 package search
 
 import (
