@@ -64,7 +64,10 @@ func RunProgram(t testing.TB, o Options, program pulumi.RunFunc) *Run {
 	return &Run{Recorder: rec, Config: cfg, Err: err}
 }
 
-// Resources returns every recorded resource in registration order.
+// Resources returns every recorded resource in the order the mock monitor
+// received them. The SDK registers resources from goroutines once their
+// inputs resolve, so that order varies between runs: sort before comparing
+// lists.
 func (r *Recorder) Resources() []*Resource {
 	r.mu.Lock()
 	defer r.mu.Unlock()
