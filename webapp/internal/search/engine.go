@@ -9,39 +9,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
 
-	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
-
-// errNotElasticsearch is the product check's verdict on a server that
-// answers successfully but does not say it is Elasticsearch.
-var errNotElasticsearch = errors.New("the server is not Elasticsearch: a successful answer lacked the header X-Elastic-Product: Elasticsearch")
-
-// productChecked performs requests through the official transport and, like
-// the go-elasticsearch client, refuses to talk to a server whose first
-// successful answer does not carry X-Elastic-Product: Elasticsearch. Once
-// one answer has passed, the check is not repeated. (The client package
-// that does this itself imports the typed API, and with it 15 MB of
-// generated code.)
-type productChecked struct {
-	next   *elastictransport.Client
-	passed atomic.Bool
-}
-
-func (p *productChecked) Perform(req *http.Request) (*http.Response, error) {
-	res, err := p.next.Perform(req)
-	if err != nil || p.passed.Load() || res.StatusCode < 200 || res.StatusCode > 299 {
-		return res, err
-	}
-	if res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
-		closeBody(res.Body)
-		return nil, errNotElasticsearch
-	}
-	p.passed.Store(true)
-	return res, nil
-}
 
 // esError is an error answer from Elasticsearch:
 //

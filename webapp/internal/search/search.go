@@ -16,12 +16,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/elastic/elastic-transport-go/v8/elastictransport"
+	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
@@ -96,28 +95,28 @@ func New(o Options) (*Client, error) {
 		username = u.User.Username()
 		password, _ = u.User.Password()
 	}
-	opts := []elastictransport.Option{
-		elastictransport.WithURLs(base),
-		elastictransport.WithUserAgent(userAgent),
-		elastictransport.WithTransport(tr),
+	// The official client: its transport, retries and product check (it
+	// refuses a server whose first successful answer lacks
+	// X-Elastic-Product: Elasticsearch). Only its low-level esapi is used:
+	// the typed API would nearly triple the binary.
+	es, err := elasticsearch.NewClient(elasticsearch.Config{
+		Addresses: []string{base.String()},
+		Username:  username,
+		Password:  password,
+		APIKey:    o.APIKey,
+		Transport: tr,
 		// One quick retry smooths over a single dropped connection or a
 		// 429; anything longer is the caller's business (a search must
 		// answer 503 promptly, a load is retried by the scheduler).
-		elastictransport.WithMaxRetries(1),
-		elastictransport.WithRetryOnStatus(429, 502, 503, 504),
-		elastictransport.WithRetryBackoff(func(attempt int) time.Duration { return 100 * time.Millisecond * time.Duration(attempt) }),
-	}
-	if o.APIKey != "" {
-		opts = append(opts, elastictransport.WithAPIKey(o.APIKey))
-	} else if username != "" || password != "" {
-		opts = append(opts, elastictransport.WithBasicAuth(username, password))
-	}
-	tp, err := elastictransport.NewClient(opts...)
+		MaxRetries:    1,
+		RetryOnStatus: []int{429, 502, 503, 504},
+		RetryBackoff:  func(attempt int) time.Duration { return 100 * time.Millisecond * time.Duration(attempt) },
+	})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	c := &Client{
-		transport: &productChecked{next: tp},
+		transport: es,
 		alias:     o.Alias,
 		batchDocs: o.BulkBatchDocs,
 		now:       o.Now,
@@ -131,9 +130,6 @@ func New(o Options) (*Client, error) {
 	}
 	return c, nil
 }
-
-// userAgent names the client library, as the official client does.
-var userAgent = "go-elasticsearch/" + esapi.Version + " (" + runtime.GOOS + " " + runtime.GOARCH + "; " + runtime.Version() + "; esapi)"
 
 // Alias is the name searches read from.
 func (c *Client) Alias() string { return c.alias }
