@@ -17,7 +17,7 @@ import (
 // there (Pulumi.yaml main: infra/), and the Docker provider resolves the
 // Dockerfile against the working directory, not against the context. The
 // context is the repository root because the module's go.mod is there;
-// webapp/Dockerfile.dockerignore keeps everything but the web sources out.
+// the root .dockerignore keeps everything but the web sources out.
 const (
 	WebBuildContext = ".."
 	WebDockerfile   = "../webapp/Dockerfile"

@@ -14,15 +14,15 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
 )
 
-// The web image's context is the repository root, kept small by
-// webapp/Dockerfile.dockerignore. This builds a probe Dockerfile that copies
+// The web image's context is the repository root, kept small by the root
+// .dockerignore. This builds a probe Dockerfile that copies
 // the whole context, under the same ignore rules, and exports the result to a
 // directory: what lands there is exactly what a build of webapp/Dockerfile
 // receives.
 func TestBuildContextHoldsOnlyWhatTheBuildReads(t *testing.T) {
 	dockertest.Require(t)
 	root := dockertest.RepoRoot(t)
-	rules, err := os.ReadFile(filepath.Join(root, "webapp", "Dockerfile.dockerignore"))
+	rules, err := os.ReadFile(filepath.Join(root, ".dockerignore"))
 	if err != nil {
 		t.Fatal(err)
 	}

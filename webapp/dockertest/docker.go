@@ -81,8 +81,7 @@ func discoverClients() clients {
 // findBuildClient returns a docker client able to build with BuildKit, or ""
 // when there is none. Clients from 23.0 on delegate BuildKit builds to the
 // buildx plugin and fall back to the legacy builder without it; the legacy
-// builder ignores Dockerfile.dockerignore and cannot skip stages, so it would
-// send the whole repository and try to pull the Go builder image.
+// builder cannot skip stages, so it would try to pull the Go builder image.
 func findBuildClient(ctx context.Context, preferred string) string {
 	candidates := []string{}
 	if named := os.Getenv("DOCKER_BUILD_CLIENT"); named != "" {
