@@ -88,6 +88,7 @@ func StackConfig(root, stackFile string, overrides map[string]any, secrets map[s
 		return c, err
 	}
 	if proj.Name != Project {
+		//lint:ignore ST1005 the message starts with a file name
 		return c, fmt.Errorf("Pulumi.yaml names project %q, the tests expect %q", proj.Name, Project)
 	}
 	for key, decl := range proj.Config {
@@ -100,6 +101,7 @@ func StackConfig(root, stackFile string, overrides map[string]any, secrets map[s
 		}
 		s, err := configString(v)
 		if err != nil {
+			//lint:ignore ST1005 the message starts with a file name
 			return c, fmt.Errorf("Pulumi.yaml %s: %w", key, err)
 		}
 		c.Values[fullKey(key)] = s

@@ -149,6 +149,7 @@ func ValidateAlias(name string) error {
 	case name == "." || name == "..":
 		return fmt.Errorf("alias name %q is reserved", name)
 	case strings.ContainsAny(name, `\/*?"<>| ,#:`):
+		//lint:ignore ST1005 the message ends with the list of characters, ':' among them
 		return fmt.Errorf(`alias name %q must not contain any of \ / * ? " < > | space , # :`, name)
 	}
 	return nil

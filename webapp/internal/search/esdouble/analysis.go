@@ -3,7 +3,6 @@ package esdouble
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // maxTokenLength is the standard tokenizer's default max_token_length:
@@ -59,19 +58,6 @@ func standardTokens(s string) []string {
 	}
 	flush(len(runes))
 	return out
-}
-
-// autoFuzziness is fuzziness "AUTO" (AUTO:3,6): exact for terms of one or
-// two characters, one edit for three to five, two edits from six on.
-func autoFuzziness(term string) int {
-	n := utf8.RuneCountInString(term)
-	switch {
-	case n < 3:
-		return 0
-	case n < 6:
-		return 1
-	}
-	return 2
 }
 
 // editDistance is the Damerau-Levenshtein distance (optimal string
