@@ -151,7 +151,7 @@ func TestWebImageIsBuiltLocallyFromTheRealDockerfile(t *testing.T) {
 	programDir := filepath.Join(root, "infra")
 	context := filepath.Join(programDir, build["context"].(string))
 	dockerfile := filepath.Join(programDir, build["dockerfile"].(string))
-	for _, f := range []string{filepath.Join(context, "go.mod"), dockerfile, dockerfile + ".dockerignore"} {
+	for _, f := range []string{filepath.Join(context, "go.mod"), dockerfile, filepath.Join(context, ".dockerignore")} {
 		if _, err := os.Stat(f); err != nil {
 			t.Errorf("resolved from infra/, %v", err)
 		}
