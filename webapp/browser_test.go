@@ -35,6 +35,7 @@ import (
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esdouble"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -890,23 +891,13 @@ func (tb *browserTab) denyGeolocation(t *testing.T, app *uiApp) {
 	}
 }
 
-// repoRoot walks up from the package directory to go.mod.
 func uiRepoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := repotest.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // ---- starting the app -----------------------------------------------------
@@ -982,23 +973,11 @@ func describeProbe(res *http.Response, err error) string {
 	return res.Status
 }
 
-// uiSampleData finds the city's sample permits: $FOODTRUCKS_SAMPLE_DATA, or
-// ../shared/data next to the repository. They are not part of the
+// uiSampleData finds the city's sample permits; they are not part of the
 // repository, so without them the browser tests skip.
 func uiSampleData(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("FOODTRUCKS_SAMPLE_DATA")
-	if dir == "" {
-		dir = filepath.Join(uiRepoRoot(t), "..", "shared", "data")
-	}
-	p := filepath.Join(dir, "sf-mobile-food-permits.json")
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("UI_TESTS_REQUIRED") == "1" {
-			t.Fatalf("UI_TESTS_REQUIRED=1 but the sample data is missing: %v", err)
-		}
-		t.Skipf("SKIPPING the browser tests: sample data not found (set FOODTRUCKS_SAMPLE_DATA to its directory): %v", err)
-	}
-	return p
+	return repotest.SampleData(t, "sf-mobile-food-permits.json")
 }
 
 func uiFreePort(t *testing.T) string {

@@ -16,8 +16,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
 
 func TestServerAgainstRealNode(t *testing.T) {
@@ -239,19 +238,7 @@ func nodeFreePort(t *testing.T) string {
 
 func nodeSamplePath(t *testing.T, name string) string {
 	t.Helper()
-	dir := os.Getenv("FOODTRUCKS_SAMPLE_DATA")
-	if dir == "" {
-		root, err := esnode.RepoRoot()
-		if err != nil {
-			t.Skipf("sample data: %v; set FOODTRUCKS_SAMPLE_DATA", err)
-		}
-		dir = filepath.Join(root, "..", "shared", "data")
-	}
-	path := filepath.Join(dir, name)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("sample data %s not available (%v); set FOODTRUCKS_SAMPLE_DATA to its folder", name, err)
-	}
-	return path
+	return repotest.SampleData(t, name)
 }
 
 // nodeDeleteVersions removes the alias's indices, so runs against a

@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esdouble"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
 
 // runLogs collects the server's JSON log lines safely across goroutines.
@@ -137,32 +136,11 @@ func (a *runningApp) waitReady(t *testing.T) {
 	a.waitFor(t, "readiness", func() bool { st, _ := a.get(t, "/readyz"); return st == 200 })
 }
 
-// appSampleData finds the city's sample files beside the repository, or
-// skips: they are not ours to commit.
+// appSampleData finds one of the city's sample files beside the repository;
+// without it the test skips: they are not ours to commit.
 func appSampleData(t *testing.T, name string) string {
 	t.Helper()
-	if dir := os.Getenv("FOODTRUCKS_SAMPLE_DATA"); dir != "" {
-		return filepath.Join(dir, name)
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test; cannot find the sample data")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("sample data %s not found (set FOODTRUCKS_SAMPLE_DATA to its folder): %v", name, err)
-	}
-	return p
+	return repotest.SampleData(t, name)
 }
 
 // smallData is a tiny SODA JSON source of our own, for flows that must run

@@ -3,7 +3,6 @@ package dockertest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
 
 // Labels every object this package creates carries. TestLabel marks test
@@ -192,39 +193,11 @@ func RepoRoot(tb testing.TB) string {
 	return root
 }
 
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func repoRoot() (string, error) { return repotest.Root() }
 
-// SampleData is the path of a file of the shared sample data set: in
-// FOODTRUCKS_SAMPLE_DATA when set, else in ../shared/data next to the
-// repository. The test is skipped when the file is not there.
+// SampleData is the path of a file of the shared sample data set (see
+// repotest.SampleData).
 func SampleData(tb testing.TB, name string) string {
 	tb.Helper()
-	dir := os.Getenv("FOODTRUCKS_SAMPLE_DATA")
-	if dir == "" {
-		dir = filepath.Join(filepath.Dir(RepoRoot(tb)), "shared", "data")
-	}
-	path := filepath.Join(dir, name)
-	if _, err := os.Stat(path); err != nil {
-		tb.Skipf("sample data %s not available (set FOODTRUCKS_SAMPLE_DATA to its directory): %v", name, err)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return abs
+	return repotest.SampleData(tb, name)
 }

@@ -12,7 +12,6 @@ package stacktest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,30 +19,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 	"gopkg.in/yaml.v3"
 )
 
 // Project is the Pulumi project name (Pulumi.yaml "name").
 const Project = "foodtrucks"
 
-// RepoRoot walks up from the working directory to the directory holding
-// go.mod, which is also where Pulumi.yaml lives.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// RepoRoot is the folder with go.mod, which is also where Pulumi.yaml lives.
+func RepoRoot() (string, error) { return repotest.Root() }
 
 // Config is a stack's configuration as the CLI hands it to a program.
 type Config struct {

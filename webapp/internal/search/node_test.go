@@ -31,6 +31,7 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
 
 // E2EURLVar names a real Elasticsearch 8 to run these flows against instead
@@ -343,18 +344,10 @@ func cleanupVersions(t *testing.T, es *rawES, alias string) {
 
 func readSample(t *testing.T, name string) []foodtrucks.Permit {
 	t.Helper()
-	dir := os.Getenv("FOODTRUCKS_SAMPLE_DATA")
-	if dir == "" {
-		root, err := esnode.RepoRoot()
-		if err != nil {
-			t.Skipf("sample data: %v; set FOODTRUCKS_SAMPLE_DATA", err)
-		}
-		dir = filepath.Join(root, "..", "shared", "data")
-	}
-	path := filepath.Join(dir, name)
+	path := repotest.SampleData(t, name)
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("sample data %s not available (%v); set FOODTRUCKS_SAMPLE_DATA to its folder", name, err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	rows, _, err := permits.Read(f)

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
 
 // ErrUnavailable says the node cannot be started on this machine at all:
@@ -399,23 +401,8 @@ func resolveJava(java string) (string, error) {
 	return path, nil
 }
 
-// RepoRoot walks up from the working directory to the folder with go.mod.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// RepoRoot is the folder with go.mod; the built jars sit below it in .cache/.
+func RepoRoot() (string, error) { return repotest.Root() }
 
 // lineTail keeps the last lines of the node's log for error messages.
 type lineTail struct {
