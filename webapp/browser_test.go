@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -907,9 +906,9 @@ func uiRepoRoot(t *testing.T) string {
 // and waits until searches are served.
 func startUIApp(t *testing.T) *uiApp {
 	t.Helper()
-	data := uiSampleData(t)
+	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
 	engine := esdouble.Start(t)
-	port := uiFreePort(t)
+	port := strconv.Itoa(appFreePort(t))
 	env := map[string]string{
 		"ES_URL":           engine.URL,
 		"PORT":             port,
@@ -971,21 +970,4 @@ func describeProbe(res *http.Response, err error) string {
 		return err.Error()
 	}
 	return res.Status
-}
-
-// uiSampleData finds the city's sample permits; they are not part of the
-// repository, so without them the browser tests skip.
-func uiSampleData(t *testing.T) string {
-	t.Helper()
-	return repotest.SampleData(t, "sf-mobile-food-permits.json")
-}
-
-func uiFreePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 }

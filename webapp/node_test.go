@@ -10,15 +10,12 @@ package main
 // with ESNODE_REQUIRED=1, as in CI, it fails instead.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,9 +26,9 @@ import (
 
 func TestServerAgainstRealNode(t *testing.T) {
 	node := esnode.ForTest(t, "FOODTRUCKS_E2E_ES_URL")
-	data := nodeSamplePath(t, "sf-mobile-food-permits.json")
+	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
 	alias := "ft-app-" + strconv.FormatInt(time.Now().UnixMilli(), 36)
-	port := nodeFreePort(t)
+	port := strconv.Itoa(appFreePort(t))
 	env := map[string]string{
 		"ES_URL":               node.URL,
 		"PORT":                 port,
@@ -42,7 +39,7 @@ func TestServerAgainstRealNode(t *testing.T) {
 		"ES_WAIT":              "30s",
 		"LOG_LEVEL":            "info",
 	}
-	logs := &nodeLogBuffer{}
+	logs := &runLogs{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	started := time.Now()
@@ -206,39 +203,6 @@ func (a *nodeApp) stats() nodeStats {
 		a.t.Fatal(err)
 	}
 	return st
-}
-
-// nodeLogBuffer collects the server's output; run writes from several goroutines.
-type nodeLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *nodeLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *nodeLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func nodeFreePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-func nodeSamplePath(t *testing.T, name string) string {
-	t.Helper()
-	return repotest.SampleData(t, name)
 }
 
 // nodeDeleteVersions removes the alias's indices, so runs against a

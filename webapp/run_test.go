@@ -136,20 +136,13 @@ func (a *runningApp) waitReady(t *testing.T) {
 	a.waitFor(t, "readiness", func() bool { st, _ := a.get(t, "/readyz"); return st == 200 })
 }
 
-// appSampleData finds one of the city's sample files beside the repository;
-// without it the test skips: they are not ours to commit.
-func appSampleData(t *testing.T, name string) string {
-	t.Helper()
-	return repotest.SampleData(t, name)
-}
-
 // smallData is a tiny SODA JSON source of our own, for flows that must run
 // even where the city's samples are absent.
 const smallData = "testdata/run-permits.json"
 
 func TestRunServesEveryEndpoint(t *testing.T) {
 	es := esdouble.Start(t)
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": appSampleData(t, "sf-mobile-food-permits.json")})
+	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": repotest.SampleData(t, "sf-mobile-food-permits.json")})
 	a.waitReady(t)
 
 	var bulks, loadRequests int
@@ -496,7 +489,7 @@ func TestCommands(t *testing.T) {
 	t.Run("data inspect", func(t *testing.T) {
 		for _, name := range []string{"sf-mobile-food-permits.json", "sf-mobile-food-permits.sample.csv"} {
 			var out bytes.Buffer
-			if err := run(context.Background(), []string{"foodtrucks", "data", "inspect", appSampleData(t, name)}, env(nil), &out, io.Discard); err != nil {
+			if err := run(context.Background(), []string{"foodtrucks", "data", "inspect", repotest.SampleData(t, name)}, env(nil), &out, io.Discard); err != nil {
 				t.Fatalf("inspect %s: %v", name, err)
 			}
 			if !strings.Contains(strings.ToLower(out.String()), "rows") {
