@@ -110,19 +110,7 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 	}).(pulumi.StringOutput)
 
 	family := cfg.Name("es")
-	taskArgs := &ecs.TaskDefinitionArgs{
-		Family:                  pulumi.String(family),
-		Cpu:                     pulumi.String(fmt.Sprint(cfg.AWS.ESCPU)),
-		Memory:                  pulumi.String(fmt.Sprint(cfg.ESMemoryMB)),
-		NetworkMode:             pulumi.String(networkModeVPC),
-		RequiresCompatibilities: pulumi.StringArray{pulumi.String(launchTypeFargate)},
-		RuntimePlatform: ecs.TaskDefinitionRuntimePlatformArgs{
-			CpuArchitecture: pulumi.String(cfg.AWS.Architecture), OperatingSystemFamily: pulumi.String(osLinux),
-		},
-		ExecutionRoleArn:     execution.Arn,
-		ContainerDefinitions: containers,
-		Tags:                 componentTags("search", family),
-	}
+	taskArgs := fargateTask(cfg, "search", family, cfg.AWS.ESCPU, cfg.ESMemoryMB, execution.Arn, containers)
 	if taskRole != nil {
 		taskArgs.TaskRoleArn = taskRole.Arn
 	}

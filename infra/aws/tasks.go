@@ -1,9 +1,11 @@
 package aws
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -52,4 +54,23 @@ func newSecret(ctx *pulumi.Context, cfg config.Config, component, purpose, value
 		return nil, nil, err
 	}
 	return secret, version, nil
+}
+
+// fargateTask is what every task definition of the stack shares: a Fargate
+// task of one family in awsvpc mode on the configured architecture, sized
+// cpu/memory (validated as a Fargate pair), run by its execution role.
+func fargateTask(cfg config.Config, component, family string, cpu, memoryMB int, execution pulumi.StringInput, containers pulumi.StringInput) *ecs.TaskDefinitionArgs {
+	return &ecs.TaskDefinitionArgs{
+		Family:                  pulumi.String(family),
+		Cpu:                     pulumi.String(fmt.Sprint(cpu)),
+		Memory:                  pulumi.String(fmt.Sprint(memoryMB)),
+		NetworkMode:             pulumi.String(networkModeVPC),
+		RequiresCompatibilities: pulumi.StringArray{pulumi.String(launchTypeFargate)},
+		RuntimePlatform: ecs.TaskDefinitionRuntimePlatformArgs{
+			CpuArchitecture: pulumi.String(cfg.AWS.Architecture), OperatingSystemFamily: pulumi.String(osLinux),
+		},
+		ExecutionRoleArn:     execution,
+		ContainerDefinitions: containers,
+		Tags:                 componentTags(component, family),
+	}
 }

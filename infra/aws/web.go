@@ -74,20 +74,8 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 	}).(pulumi.StringOutput)
 
 	family := cfg.Name("web")
-	task, err := ecs.NewTaskDefinition(ctx, family, &ecs.TaskDefinitionArgs{
-		Family:                  pulumi.String(family),
-		Cpu:                     pulumi.String(fmt.Sprint(cfg.AWS.WebCPU)),
-		Memory:                  pulumi.String(fmt.Sprint(cfg.AWS.WebMemoryMB)),
-		NetworkMode:             pulumi.String(networkModeVPC),
-		RequiresCompatibilities: pulumi.StringArray{pulumi.String(launchTypeFargate)},
-		RuntimePlatform: ecs.TaskDefinitionRuntimePlatformArgs{
-			CpuArchitecture: pulumi.String(cfg.AWS.Architecture), OperatingSystemFamily: pulumi.String(osLinux),
-		},
-		// No task role: the app calls no AWS API.
-		ExecutionRoleArn:     execution.Arn,
-		ContainerDefinitions: containers,
-		Tags:                 componentTags("web", family),
-	}, child)
+	// No task role: the app calls no AWS API.
+	task, err := ecs.NewTaskDefinition(ctx, family, fargateTask(cfg, "web", family, cfg.AWS.WebCPU, cfg.AWS.WebMemoryMB, execution.Arn, containers), child)
 	if err != nil {
 		return nil, err
 	}
