@@ -150,20 +150,27 @@ func TestEveryBehaviourRedirectsToHTTPSCompressesAndAddsHSTS(t *testing.T) {
 	}
 }
 
-// uiPaths asks the real UI handler for its page and the stylesheets it
-// names, and returns every local path they reference, as the browser
-// would request them.
-func uiPaths(t *testing.T) []string {
-	t.Helper()
-	h := ui.Handler(ui.Options{})
-	get := func(p string) (string, http.Header) {
+// getter fetches a path from a running app: body and headers.
+type getter func(t *testing.T, urlPath string) (string, http.Header)
+
+// handlerGetter asks an http.Handler in process.
+func handlerGetter(h http.Handler) getter {
+	return func(t *testing.T, urlPath string) (string, http.Header) {
+		t.Helper()
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, urlPath, nil))
 		if rec.Code != http.StatusOK {
-			t.Fatalf("GET %s: %d", p, rec.Code)
+			t.Fatalf("GET %s: %d", urlPath, rec.Code)
 		}
 		return rec.Body.String(), rec.Header()
 	}
+}
+
+// uiPaths asks a running app for its page and the stylesheets it names,
+// and returns every local path they reference, as the browser would
+// request them.
+func uiPaths(t *testing.T, get getter) []string {
+	t.Helper()
 	htmlRef := regexp.MustCompile(`\b(?:src|href|data-[a-z0-9-]+)="([^"#?:]+\.[a-z0-9]+)"`)
 	cssRef := regexp.MustCompile(`url\(\s*['"]?([^'")\s:?#]+)['"]?\s*\)`)
 	seen := map[string]bool{}
@@ -179,11 +186,11 @@ func uiPaths(t *testing.T) []string {
 		}
 		return p
 	}
-	page, _ := get("/")
+	page, _ := get(t, "/")
 	for _, m := range htmlRef.FindAllStringSubmatch(page, -1) {
 		p := add("/", m[1])
 		if strings.HasSuffix(p, ".css") {
-			css, _ := get(p)
+			css, _ := get(t, p)
 			for _, c := range cssRef.FindAllStringSubmatch(css, -1) {
 				add(p, c[1])
 			}
@@ -195,6 +202,26 @@ func uiPaths(t *testing.T) []string {
 	return paths
 }
 
+// checkEdgeCachesOnlyImmutable requests every file the app's page loads and
+// checks that each is served immutable and falls under the distribution's
+// static (CachingOptimized) behaviour.
+func checkEdgeCachesOnlyImmutable(t *testing.T, dist *stacktest.Resource, get getter) []string {
+	t.Helper()
+	assets := uiPaths(t, get)
+	for _, asset := range assets {
+		_, header := get(t, asset)
+		if cc := header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+			t.Errorf("%s is served with Cache-Control %q, not immutable", asset, cc)
+		}
+		b := behaviourFor(dist, asset)
+		if str(b, "cachePolicyId") != cachingOptimized || b["originRequestPolicyId"] != nil {
+			t.Errorf("%s falls under %s (cache %s, origin request %v), want the CachingOptimized static behaviour",
+				asset, str(b, "pathPattern"), str(b, "cachePolicyId"), b["originRequestPolicyId"])
+		}
+	}
+	return assets
+}
+
 // The cache behaviours fit the app's real paths: every file the page loads
 // is fingerprinted, served immutable, and cached at the edge; the page
 // itself, unfingerprinted names, the search API and the health routes go
@@ -203,21 +230,7 @@ func TestCacheBehavioursFollowTheAppsRealPaths(t *testing.T) {
 	p := deployProd(t, nil)
 	dist := p.distribution(t)
 	h := ui.Handler(ui.Options{})
-
-	assets := uiPaths(t)
-	for _, asset := range assets {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, asset, nil))
-		cacheControl := rec.Header().Get("Cache-Control")
-		b := behaviourFor(dist, asset)
-		if !strings.Contains(cacheControl, "immutable") {
-			t.Errorf("%s is served with Cache-Control %q, not immutable", asset, cacheControl)
-		}
-		if str(b, "cachePolicyId") != cachingOptimized || b["originRequestPolicyId"] != nil {
-			t.Errorf("%s falls under %s (cache %s, origin request %v), want the CachingOptimized static behaviour",
-				asset, str(b, "pathPattern"), str(b, "cachePolicyId"), b["originRequestPolicyId"])
-		}
-	}
+	assets := checkEdgeCachesOnlyImmutable(t, dist, handlerGetter(h))
 
 	dynamic := []string{"/", "/index.html", "/app.js", "/app.css", "/vendor/leaflet/leaflet.js", "/favicon.svg",
 		"/search", "/api/search", "/api/stats", "/api/unknown.0123456789.json", "/readyz", "/healthz", "/no-such-page"}
