@@ -157,6 +157,11 @@ func TestLoadBalancerAdmitsOnlyCloudFrontsVPCOrigin(t *testing.T) {
 func TestLoadBalancerIsInternalBehindCloudFrontAndPublicWithout(t *testing.T) {
 	forEachChoice(t, func(t *testing.T, p *prod) {
 		alb := p.Must(t, "aws:lb/loadBalancer:LoadBalancer", name+"web")
+		// Switching awsEdge replaces it; its target group cannot belong to
+		// the old and the new one at once (TargetGroupAssociationLimit).
+		if !alb.DeleteBeforeReplace {
+			t.Errorf("load balancer is replaced create-before-delete; the new listener could not take over the target group")
+		}
 		behindCloudFront := p.cfg.AWS.Edge == "cloudfront"
 		if in(alb.Inputs, "internal") != behindCloudFront {
 			t.Errorf("awsEdge %s: load balancer internal = %v", p.cfg.AWS.Edge, in(alb.Inputs, "internal"))

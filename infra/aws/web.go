@@ -178,7 +178,12 @@ func (w *Web) loadBalancer(ctx *pulumi.Context, cfg config.Config, network *Netw
 		Subnets:                 pulumi.ToStringArrayOutput(subnets),
 		DropInvalidHeaderFields: pulumi.Bool(true),
 		Tags:                    componentTags("web", albName),
-	}, child)
+	}, child,
+		// Switching awsEdge replaces the load balancer (internal is fixed at
+		// creation). A target group belongs to one load balancer at a time,
+		// so the old one and its listeners must go before the new listener
+		// can forward to the same target group.
+		pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, nil, nil, err
 	}
