@@ -166,6 +166,9 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 		return cache, origin
 	}
 	getHead := pulumi.StringArray{pulumi.String("GET"), pulumi.String("HEAD")}
+	// Compress is on everywhere; CloudFront acts on it where the cache
+	// policy normalises Accept-Encoding (CachingOptimized: the static
+	// files). Uncached answers keep whatever encoding the app chose.
 	var ordered cloudfront.DistributionOrderedCacheBehaviorArray
 	for _, b := range edgeBehaviours() {
 		cache, origin := behaviour(b)
