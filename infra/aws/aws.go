@@ -1,7 +1,7 @@
 // Package aws deploys the prod stack: the web app and Elasticsearch on ECS
 // Fargate behind an Application Load Balancer, in a private network, with
 // the same nouns as the local stack (network, storage, search, web) plus
-// what only AWS needs (registry, cluster, alarms).
+// what only AWS needs (registry, cluster, edge, alarms).
 package aws
 
 import (
@@ -17,7 +17,8 @@ import (
 // Outputs are what the prod stack exports. They are returned (not only
 // exported) so tests under mocks can observe them.
 type Outputs struct {
-	URL               pulumi.StringOutput    `pulumi:"url"`               // the load balancer's address, https when a certificate is set
+	URL               pulumi.StringOutput    `pulumi:"url"`               // where users open the app: https via CloudFront, or the load balancer with awsEdge none
+	EdgeDomainName    pulumi.StringOutput    `pulumi:"edgeDomainName"`    // the distribution's <id>.cloudfront.net (a custom domain's DNS target); empty with awsEdge none
 	ECRRepositoryURL  pulumi.StringOutput    `pulumi:"ecrRepositoryUrl"`  // where the web image is pushed
 	ClusterName       pulumi.StringOutput    `pulumi:"clusterName"`       // the ECS cluster
 	WebServiceName    pulumi.StringOutput    `pulumi:"webServiceName"`    // the web ECS service
@@ -30,6 +31,7 @@ type Outputs struct {
 func (o *Outputs) Map() map[string]pulumi.Input {
 	return map[string]pulumi.Input{
 		"url":               o.URL,
+		"edgeDomainName":    o.EdgeDomainName,
 		"ecrRepositoryUrl":  o.ECRRepositoryURL,
 		"clusterName":       o.ClusterName,
 		"webServiceName":    o.WebServiceName,
@@ -80,6 +82,20 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	url, edgeDomain := web.URL, pulumi.String("").ToStringOutput()
+	if cfg.AWS.Edge == config.EdgeCloudFront {
+		usEast1, err := usEast1Provider(ctx, cfg, provider)
+		if err != nil {
+			return nil, err
+		}
+		edge, err := newEdge(ctx, cfg, network, edgeTarget{
+			LoadBalancerARN: web.LoadBalancerARN, LoadBalancerDNSName: web.LoadBalancerDNSName,
+		}, usEast1, withProvider)
+		if err != nil {
+			return nil, err
+		}
+		url, edgeDomain = edge.URL, edge.DomainName
+	}
 	if _, err := newAlarms(ctx, cfg, cluster, search, web, withProvider); err != nil {
 		return nil, err
 	}
@@ -89,7 +105,8 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 		logGroups["es"] = search.LogGroupName
 	}
 	return &Outputs{
-		URL:               web.URL,
+		URL:               url,
+		EdgeDomainName:    edgeDomain,
 		ECRRepositoryURL:  registry.RepositoryURL,
 		ClusterName:       cluster.Name,
 		WebServiceName:    web.ServiceName,
@@ -105,6 +122,20 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 func newProvider(ctx *pulumi.Context, cfg config.Config) (*awsp.Provider, error) {
 	return awsp.NewProvider(ctx, cfg.Name("aws"), &awsp.ProviderArgs{
 		Region:      pulumi.StringPtr(cfg.AWS.Region),
+		DefaultTags: &awsp.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(stackTags(cfg))},
+	})
+}
+
+// usEast1Provider is where CloudFront's regional companions live (a WAF
+// web ACL for CloudFront must be created in us-east-1): the stack's own
+// provider when the stack is there, else a second one with the same tags.
+// It is made only when something needs it.
+func usEast1Provider(ctx *pulumi.Context, cfg config.Config, stack *awsp.Provider) (*awsp.Provider, error) {
+	if !cfg.AWS.WAF || cfg.AWS.Region == config.CloudFrontCertificateRegion {
+		return stack, nil
+	}
+	return awsp.NewProvider(ctx, cfg.Name("aws-"+config.CloudFrontCertificateRegion), &awsp.ProviderArgs{
+		Region:      pulumi.StringPtr(config.CloudFrontCertificateRegion),
 		DefaultTags: &awsp.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(stackTags(cfg))},
 	})
 }

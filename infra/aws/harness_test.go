@@ -97,6 +97,9 @@ func awsOutputs(r *stacktest.Resource) map[string]any {
 		out["arnSuffix"] = "app/" + r.Name + "/50dc6c495c0c9188"
 	case "aws:lb/targetGroup:TargetGroup":
 		out["arnSuffix"] = "targetgroup/" + r.Name + "/73e2d6bc24d8a067"
+	case "aws:cloudfront/distribution:Distribution":
+		out["domainName"] = "d111111abcdef8.cloudfront.net"
+		out["hostedZoneId"] = "Z2FDTNDATAQYW2"
 	case "aws:ec2/eip:Eip":
 		out["allocationId"] = "eipalloc-" + r.Name
 	}

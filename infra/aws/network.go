@@ -28,16 +28,17 @@ const (
 )
 
 // Network is the private network of the stack and its isolation: the
-// equivalent of the local stack's user-defined bridge network. Tasks and
-// storage live in private subnets; only the load balancer faces the
-// internet. Security groups allow exactly the paths the app uses:
-// internet → ALB (80/443) → web (app port) → ES (9200) → EFS (2049).
+// equivalent of the local stack's user-defined bridge network. Tasks,
+// storage and (behind CloudFront) the load balancer live in private
+// subnets. Security groups allow exactly the paths the app uses:
+// CloudFront's VPC origin → ALB (80), or with awsEdge none internet → ALB
+// (80/443); then ALB → web (app port) → ES (9200) → EFS (2049).
 type Network struct {
 	pulumi.ResourceState
 
 	VpcID          pulumi.StringOutput
-	PublicSubnets  []pulumi.StringOutput // load balancer and NAT gateways
-	PrivateSubnets []pulumi.StringOutput // tasks and EFS mount targets
+	PublicSubnets  []pulumi.StringOutput // NAT gateways, and the load balancer with awsEdge none
+	PrivateSubnets []pulumi.StringOutput // tasks, EFS mount targets, the internal load balancer
 
 	LoadBalancerSG pulumi.StringOutput
 	WebSG          pulumi.StringOutput
@@ -128,8 +129,8 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 			VpcId:            vpc.ID(),
 			AvailabilityZone: pulumi.String(zone),
 			CidrBlock:        pulumi.String(fmt.Sprintf("10.0.%d.0/20", i*subnetThirdOctet)),
-			// Only the load balancer and NAT gateways live here; both get
-			// their addresses explicitly.
+			// Only NAT gateways (and the load balancer with awsEdge none)
+			// live here; they get their addresses explicitly.
 			MapPublicIpOnLaunch: pulumi.Bool(false),
 			Tags:                componentTags("network", publicName),
 		}, child)
@@ -221,7 +222,11 @@ func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, ch
 	fromGroup := func(g *ec2.SecurityGroup) pulumi.StringPtrInput { return g.ID().ToStringOutput() }
 	anywhere := pulumi.StringArray{pulumi.String(anywhereIPv4)}
 
-	alb, err := group("alb", "Load balancer: HTTP(S) from the internet, to the web tasks")
+	albDescription := "Load balancer: HTTP(S) from the internet, to the web tasks"
+	if cfg.AWS.Edge == config.EdgeCloudFront {
+		albDescription = "Internal load balancer: HTTP from CloudFront's VPC origin only, to the web tasks"
+	}
+	alb, err := group("alb", albDescription)
 	if err != nil {
 		return err
 	}
@@ -231,9 +236,14 @@ func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, ch
 	}
 	n.LoadBalancerSG, n.WebSG = alb.ID().ToStringOutput(), web.ID().ToStringOutput()
 
-	listenPorts := []int{httpPort}
-	if cfg.AWS.CertificateARN != "" {
-		listenPorts = append(listenPorts, httpsPort)
+	// Behind CloudFront nothing on the internet may reach the load
+	// balancer: the edge admits CloudFront's VPC origin (admitVPCOrigin).
+	var listenPorts []int
+	if cfg.AWS.Edge == config.EdgeNone {
+		listenPorts = append(listenPorts, httpPort)
+		if cfg.AWS.CertificateARN != "" {
+			listenPorts = append(listenPorts, httpsPort)
+		}
 	}
 	for _, port := range listenPorts {
 		if err := rule(fmt.Sprintf("alb-in-%d", port), &ec2.SecurityGroupRuleArgs{

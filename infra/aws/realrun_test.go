@@ -78,4 +78,21 @@ func TestWebContainerDefinitionRunsHealthyOnARealEngine(t *testing.T) {
 	if want := str(tg.Inputs, "healthCheck", "matcher"); fmt.Sprint(resp.StatusCode) != want {
 		t.Errorf("GET %s = %d %s, want %s as the target group expects", url, resp.StatusCode, body, want)
 	}
+
+	// And what the edge keeps in its cache is what this image serves as
+	// immutable: every file its page loads.
+	assets := checkEdgeCachesOnlyImmutable(t, p.distribution(t), func(t *testing.T, urlPath string) (string, http.Header) {
+		t.Helper()
+		resp, err := http.Get(container.URL(port, urlPath))
+		if err != nil {
+			t.Fatalf("GET %s: %v", urlPath, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d", urlPath, resp.StatusCode)
+		}
+		return string(body), resp.Header
+	})
+	t.Logf("%d files of the image's page fall under the edge's static behaviour", len(assets))
 }

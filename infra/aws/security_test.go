@@ -11,12 +11,17 @@ import (
 )
 
 // The network isolation the app asked for, and the other guarantees of the
-// prod stack, each checked on every search choice and with HTTPS on.
+// prod stack, each checked on every search choice, with a custom domain,
+// with AWS WAF, in the own-VPC shape, and without CloudFront (awsEdge none,
+// with and without HTTPS).
 var securityChoices = map[string]map[string]any{
 	"fargate-efs":       nil,
 	"fargate-ephemeral": {"searchStorage": "ephemeral"},
 	"external":          externalSearch,
-	"https":             {"awsCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0e9b6c7a-1f3e-4a8b-9c2d-5e6f7a8b9c0d"},
+	"custom-domain":     {"awsDomainName": testDomain, "awsCertificateArn": testCertificate},
+	"waf":               {"awsWaf": true},
+	"edge-none":         {"awsEdge": "none"},
+	"edge-none-https":   {"awsEdge": "none", "awsCertificateArn": testCertificate},
 	"own-vpc": {
 		"awsVpcId":            "vpc-0a1b2c3d4e5f60718",
 		"awsPublicSubnetIds":  []any{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"},
@@ -79,7 +84,10 @@ func TestSecurityGroupsHaveNoInlineRules(t *testing.T) {
 	})
 }
 
-func TestNoIngressFromTheInternetExceptLoadBalancerOn80And443(t *testing.T) {
+// Behind CloudFront (the default) no security group admits any address of
+// the internet, the load balancer's included. Only awsEdge none opens the
+// load balancer, and only on 80 (and 443 with a certificate).
+func TestNoIngressFromTheInternetBehindCloudFrontAndOnlyTheLoadBalancerWithoutIt(t *testing.T) {
 	forEachChoice(t, func(t *testing.T, p *prod) {
 		alb := groupID(t, p, "alb")
 		opened := []int{}
@@ -91,18 +99,93 @@ func TestNoIngressFromTheInternetExceptLoadBalancerOn80And443(t *testing.T) {
 			if !public {
 				continue
 			}
+			if p.cfg.AWS.Edge == "cloudfront" {
+				t.Errorf("%s opens %s ports %d-%d to %v; behind CloudFront nothing admits the internet", r.name, r.group, r.from, r.to, r.cidrs)
+				continue
+			}
 			if r.group != alb || r.from != r.to || (r.from != 80 && r.from != 443) {
 				t.Errorf("%s opens %s ports %d-%d to %v; only the load balancer may face the internet, on 80/443", r.name, r.group, r.from, r.to, r.cidrs)
 			}
 			opened = append(opened, r.from)
 		}
-		want := []int{80}
-		if p.cfg.AWS.CertificateARN != "" {
-			want = []int{80, 443}
+		want := []int{}
+		if p.cfg.AWS.Edge == "none" {
+			want = []int{80}
+			if p.cfg.AWS.CertificateARN != "" {
+				want = []int{80, 443}
+			}
 		}
 		slices.Sort(opened)
 		if !slices.Equal(opened, want) {
-			t.Errorf("the load balancer is open on %v, want %v", opened, want)
+			t.Errorf("the load balancer is open to the internet on %v, want %v", opened, want)
+		}
+	})
+}
+
+// Behind CloudFront the load balancer admits exactly one source: the
+// security group CloudFront puts on its VPC-origin interfaces, looked up by
+// its name in the stack's VPC, on the listener port.
+func TestLoadBalancerAdmitsOnlyCloudFrontsVPCOrigin(t *testing.T) {
+	forEachChoice(t, func(t *testing.T, p *prod) {
+		got := ingressTo(p, groupID(t, p, "alb"))
+		if p.cfg.AWS.Edge != "cloudfront" {
+			for _, r := range got {
+				if r.source != "" {
+					t.Errorf("awsEdge none: load balancer admits group %s (%s)", r.source, r.name)
+				}
+			}
+			return
+		}
+		vpc := p.cfg.AWS.VPCID
+		if vpc == "" {
+			vpc = p.Must(t, "aws:ec2/vpc:Vpc", name+"vpc").ID
+		}
+		originGroup := stacktest.LookedUpSecurityGroupID(vpc, "CloudFront-VPCOrigins-Service-SG")
+		if len(got) != 1 || got[0].source != originGroup || got[0].from != 80 || got[0].to != 80 || len(got[0].cidrs) > 0 {
+			t.Errorf("load balancer ingress = %+v, want exactly one rule: from %s (CloudFront-VPCOrigins-Service-SG of %s) on 80", got, originGroup, vpc)
+		}
+		// The group is looked up after the VPC origin exists (CloudFront
+		// creates it with the origin): the rule depends on the origin.
+		rule := p.Must(t, "aws:ec2/securityGroupRule:SecurityGroupRule", name+"alb-in-cloudfront")
+		origin := p.Must(t, "aws:cloudfront/vpcOrigin:VpcOrigin", name+"web")
+		if !slices.Contains(rule.DependsOn, origin.URN) {
+			t.Errorf("the ingress rule does not wait for the VPC origin (dependsOn %v)", rule.DependsOn)
+		}
+	})
+}
+
+func TestLoadBalancerIsInternalBehindCloudFrontAndPublicWithout(t *testing.T) {
+	forEachChoice(t, func(t *testing.T, p *prod) {
+		alb := p.Must(t, "aws:lb/loadBalancer:LoadBalancer", name+"web")
+		// Switching awsEdge replaces it; its target group cannot belong to
+		// the old and the new one at once (TargetGroupAssociationLimit).
+		if !alb.DeleteBeforeReplace {
+			t.Errorf("load balancer is replaced create-before-delete; the new listener could not take over the target group")
+		}
+		behindCloudFront := p.cfg.AWS.Edge == "cloudfront"
+		if in(alb.Inputs, "internal") != behindCloudFront {
+			t.Errorf("awsEdge %s: load balancer internal = %v", p.cfg.AWS.Edge, in(alb.Inputs, "internal"))
+		}
+		private := func(subnet any) bool {
+			id := fmt.Sprint(subnet)
+			if slices.Contains(p.cfg.AWS.PrivateSubnetIDs, id) {
+				return true
+			}
+			for _, s := range p.OfType("aws:ec2/subnet:Subnet") {
+				if s.ID == id {
+					return strings.Contains(s.Name, "-private-")
+				}
+			}
+			return false
+		}
+		subnets := list(alb.Inputs, "subnets")
+		if len(subnets) < 2 {
+			t.Errorf("load balancer in %d subnets, an ALB needs two zones", len(subnets))
+		}
+		for _, s := range subnets {
+			if private(s) != behindCloudFront {
+				t.Errorf("awsEdge %s: load balancer subnet %v private = %v", p.cfg.AWS.Edge, s, private(s))
+			}
 		}
 	})
 }

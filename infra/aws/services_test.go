@@ -17,7 +17,12 @@ import (
 // Elasticsearch), so the load balancer never drains tasks for an ES outage.
 const appLivenessPath = "/healthz"
 
-const testCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/0e9b6c7a-1f3e-4a8b-9c2d-5e6f7a8b9c0d"
+// A certificate in us-east-1 (where the test stack runs, and the one
+// region CloudFront takes certificates from) and the domain it covers.
+const (
+	testCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/0e9b6c7a-1f3e-4a8b-9c2d-5e6f7a8b9c0d"
+	testDomain      = "trucks.example.org"
+)
 
 func TestSearchServiceRunsOneTaskAndNeverTwo(t *testing.T) {
 	for choice, overrides := range map[string]map[string]any{"efs": nil, "ephemeral": {"searchStorage": "ephemeral"}} {
@@ -274,8 +279,25 @@ func TestImageBuildPathsResolveFromTheProgramDirectory(t *testing.T) {
 	}
 }
 
-func TestHTTPRedirectsToHTTPSWhenACertificateIsSet(t *testing.T) {
-	plain := deployProd(t, nil)
+// Behind CloudFront the internal load balancer has one HTTP listener that
+// forwards (TLS ends at the edge), whatever the certificate.
+func TestBehindCloudFrontTheLoadBalancerListensOnHTTPOnly(t *testing.T) {
+	for _, overrides := range []map[string]any{nil, {"awsDomainName": testDomain, "awsCertificateArn": testCertificate}} {
+		p := deployProd(t, overrides)
+		http := p.Must(t, "aws:lb/listener:Listener", name+"web-http")
+		if num(http.Inputs, "port") != 80 || str(http.Inputs, "defaultActions", 0, "type") != "forward" {
+			t.Errorf("%v: HTTP listener %v, want port 80 forwarding to the tasks", overrides, http.Inputs)
+		}
+		if l := p.Find("aws:lb/listener:Listener", name+"web-https"); l != nil {
+			t.Errorf("%v: an HTTPS listener on the internal load balancer", overrides)
+		}
+	}
+}
+
+// awsEdge none keeps the public load balancer: HTTP forwards, or with a
+// certificate redirects to its HTTPS listener; url follows.
+func TestWithoutEdgeHTTPRedirectsToHTTPSWhenACertificateIsSet(t *testing.T) {
+	plain := deployProd(t, map[string]any{"awsEdge": "none"})
 	http := plain.Must(t, "aws:lb/listener:Listener", name+"web-http")
 	if str(http.Inputs, "defaultActions", 0, "type") != "forward" {
 		t.Errorf("without a certificate HTTP should forward: %v", http.Inputs["defaultActions"])
@@ -283,11 +305,11 @@ func TestHTTPRedirectsToHTTPSWhenACertificateIsSet(t *testing.T) {
 	if l := plain.Find("aws:lb/listener:Listener", name+"web-https"); l != nil {
 		t.Errorf("HTTPS listener without a certificate")
 	}
-	if got := plain.await(t, plain.out.URL); !strings.HasPrefix(got.(string), "http://") {
-		t.Errorf("url output %v", got)
+	if got := plain.await(t, plain.out.URL); got != "http://"+name+"web-1234567890."+testRegion+".elb.amazonaws.com" {
+		t.Errorf("url output %v, want the load balancer over http", got)
 	}
 
-	tls := deployProd(t, map[string]any{"awsCertificateArn": testCertificate})
+	tls := deployProd(t, map[string]any{"awsEdge": "none", "awsCertificateArn": testCertificate})
 	redirect := in(tls.Must(t, "aws:lb/listener:Listener", name+"web-http").Inputs, "defaultActions", 0)
 	if str(redirect, "type") != "redirect" || str(redirect, "redirect", "protocol") != "HTTPS" || str(redirect, "redirect", "statusCode") != "HTTP_301" {
 		t.Errorf("HTTP listener with a certificate: %v, want a 301 redirect to HTTPS", redirect)
@@ -296,8 +318,13 @@ func TestHTTPRedirectsToHTTPSWhenACertificateIsSet(t *testing.T) {
 	if num(https.Inputs, "port") != 443 || str(https.Inputs, "certificateArn") != testCertificate || !strings.HasPrefix(str(https.Inputs, "sslPolicy"), "ELBSecurityPolicy-TLS13") {
 		t.Errorf("HTTPS listener %v", https.Inputs)
 	}
-	if got := tls.await(t, tls.out.URL); !strings.HasPrefix(got.(string), "https://") {
-		t.Errorf("url output %v", got)
+	if got := tls.await(t, tls.out.URL); got != "https://"+name+"web-1234567890."+testRegion+".elb.amazonaws.com" {
+		t.Errorf("url output %v, want the load balancer over https", got)
+	}
+
+	domain := deployProd(t, map[string]any{"awsEdge": "none", "awsCertificateArn": testCertificate, "awsDomainName": testDomain})
+	if got := domain.await(t, domain.out.URL); got != "https://"+testDomain {
+		t.Errorf("url output %v, want https://%s", got, testDomain)
 	}
 }
 
@@ -332,8 +359,9 @@ func TestBringYourOwnVPCCreatesNoNetwork(t *testing.T) {
 			t.Errorf("own VPC, yet %d %s created", n, typ)
 		}
 	}
-	if got := list(p.Must(t, "aws:lb/loadBalancer:LoadBalancer", name+"web").Inputs, "subnets"); !slices.Equal(got, public) {
-		t.Errorf("load balancer subnets %v, want %v", got, public)
+	// Behind CloudFront the load balancer is internal, in the private subnets.
+	if got := list(p.Must(t, "aws:lb/loadBalancer:LoadBalancer", name+"web").Inputs, "subnets"); !slices.Equal(got, private) {
+		t.Errorf("load balancer subnets %v, want %v", got, private)
 	}
 	var mounted []any
 	for _, mt := range p.OfType("aws:efs/mountTarget:MountTarget") {
@@ -429,7 +457,8 @@ func TestOutputsNameWhatTheStackMade(t *testing.T) {
 		got[key] = p.await(t, pulumi.ToOutput(v))
 	}
 	want := map[string]any{
-		"url":               "http://" + name + "web-1234567890." + testRegion + ".elb.amazonaws.com",
+		"url":               "https://d111111abcdef8.cloudfront.net",
+		"edgeDomainName":    "d111111abcdef8.cloudfront.net",
 		"ecrRepositoryUrl":  testAccount + ".dkr.ecr." + testRegion + ".amazonaws.com/" + name + "web",
 		"clusterName":       name + "cluster",
 		"webServiceName":    name + "web",

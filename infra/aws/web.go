@@ -34,13 +34,16 @@ const (
 var webHealthCommand = []string{"CMD", "/foodtrucks", "healthcheck"}
 
 // Web is the app's ECS service behind an Application Load Balancer, with
-// autoscaling between awsWebMinTasks and awsWebMaxTasks.
+// autoscaling between awsWebMinTasks and awsWebMaxTasks. The load balancer
+// is internal behind CloudFront (awsEdge cloudfront) or public (none).
 type Web struct {
 	pulumi.ResourceState
 
-	URL                   pulumi.StringOutput
+	URL                   pulumi.StringOutput // the load balancer's own URL; with awsEdge cloudfront only reachable in the VPC
 	ServiceName           pulumi.StringOutput
 	LogGroupName          pulumi.StringOutput
+	LoadBalancerARN       pulumi.StringOutput
+	LoadBalancerDNSName   pulumi.StringOutput
 	LoadBalancerARNSuffix pulumi.StringOutput // CloudWatch's dimension value
 	TargetGroupARNSuffix  pulumi.StringOutput
 }
@@ -132,12 +135,9 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		return nil, err
 	}
 
-	scheme := "http"
-	if cfg.AWS.CertificateARN != "" {
-		scheme = "https"
-	}
-	w.URL = pulumi.Sprintf("%s://%s", scheme, balancer.DnsName)
+	w.URL = loadBalancerURL(cfg, balancer.DnsName)
 	w.ServiceName, w.LogGroupName = service.Name, logGroup.Name
+	w.LoadBalancerARN, w.LoadBalancerDNSName = balancer.Arn, balancer.DnsName
 	w.LoadBalancerARNSuffix, w.TargetGroupARNSuffix = balancer.ArnSuffix, targetGroup.ArnSuffix
 	return w, ctx.RegisterResourceOutputs(w, pulumi.Map{
 		"url":         w.URL,
@@ -145,20 +145,45 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 	})
 }
 
-// loadBalancer is the internet-facing entrance: plain HTTP forwards to the
-// tasks, or redirects to HTTPS when a certificate is configured.
+// loadBalancerURL is the address the load balancer answers on: the custom
+// domain when one is set, https with a certificate (awsEdge none only).
+func loadBalancerURL(cfg config.Config, dnsName pulumi.StringOutput) pulumi.StringOutput {
+	scheme := "http"
+	if cfg.AWS.Edge == config.EdgeNone && cfg.AWS.CertificateARN != "" {
+		scheme = "https"
+	}
+	if cfg.AWS.Edge == config.EdgeNone && cfg.AWS.DomainName != "" {
+		return pulumi.Sprintf("%s://%s", scheme, cfg.AWS.DomainName)
+	}
+	return pulumi.Sprintf("%s://%s", scheme, dnsName)
+}
+
+// loadBalancer is the web tier's entrance. Behind CloudFront it is internal,
+// in the private subnets, with one HTTP listener only CloudFront's VPC
+// origin may reach. With awsEdge none it faces the internet: plain HTTP
+// forwards to the tasks, or redirects to HTTPS when a certificate is set.
 func (w *Web) loadBalancer(ctx *pulumi.Context, cfg config.Config, network *Network, child pulumi.ResourceOption) (*lb.LoadBalancer, *lb.TargetGroup, []pulumi.Resource, error) {
+	internal := cfg.AWS.Edge == config.EdgeCloudFront
+	subnets := network.PublicSubnets
+	if internal {
+		subnets = network.PrivateSubnets
+	}
 	// Load balancer and target group names are limited to 32 characters;
 	// Pulumi appends 8 to make them unique across replacements.
 	albName := autoNamePrefix(cfg.Name("web"), 24)
 	balancer, err := lb.NewLoadBalancer(ctx, albName, &lb.LoadBalancerArgs{
 		LoadBalancerType:        pulumi.String("application"),
-		Internal:                pulumi.Bool(false),
+		Internal:                pulumi.Bool(internal),
 		SecurityGroups:          pulumi.StringArray{network.LoadBalancerSG},
-		Subnets:                 pulumi.ToStringArrayOutput(network.PublicSubnets),
+		Subnets:                 pulumi.ToStringArrayOutput(subnets),
 		DropInvalidHeaderFields: pulumi.Bool(true),
 		Tags:                    componentTags("web", albName),
-	}, child)
+	}, child,
+		// Switching awsEdge replaces the load balancer (internal is fixed at
+		// creation). A target group belongs to one load balancer at a time,
+		// so the old one and its listeners must go before the new listener
+		// can forward to the same target group.
+		pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -189,7 +214,9 @@ func (w *Web) loadBalancer(ctx *pulumi.Context, cfg config.Config, network *Netw
 	}}
 	httpAction := forward
 	var listeners []pulumi.Resource
-	if cfg.AWS.CertificateARN != "" {
+	// Behind CloudFront the certificate (us-east-1) belongs to the
+	// distribution; the internal load balancer speaks HTTP only.
+	if cfg.AWS.Edge == config.EdgeNone && cfg.AWS.CertificateARN != "" {
 		httpAction = lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
 			Type: pulumi.String("redirect"),
 			Redirect: lb.ListenerDefaultActionRedirectArgs{

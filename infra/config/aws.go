@@ -19,6 +19,13 @@ const (
 
 	ArchitectureX86   = "X86_64"
 	ArchitectureARM64 = "ARM64" // Graviton
+
+	EdgeCloudFront = "cloudfront" // CloudFront with a VPC origin in front of an internal load balancer
+	EdgeNone       = "none"       // a public load balancer, as before CloudFront
+
+	// CloudFrontCertificateRegion is the only region CloudFront takes ACM
+	// certificates from, wherever the rest of the stack runs.
+	CloudFrontCertificateRegion = "us-east-1"
 )
 
 // ServiceConnectProxyMemoryMB is the share of a task's memory left to the
@@ -29,6 +36,7 @@ var (
 	searchModes    = []string{SearchModeFargate, SearchModeExternal}
 	searchStorages = []string{SearchStorageEFS, SearchStorageEphemeral}
 	architectures  = []string{ArchitectureX86, ArchitectureARM64}
+	edges          = []string{EdgeCloudFront, EdgeNone}
 
 	// CloudWatch Logs accepts only these retention periods (days). 0,
 	// "never expire", is left out on purpose: logs must not grow forever.
@@ -38,6 +46,9 @@ var (
 	vpcIDPattern          = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
 	subnetIDPattern       = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
 	regionPattern         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	// A host name of at least two labels, lower case, no wildcard: the url
+	// output is built from it.
+	domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$`)
 )
 
 const (
@@ -141,15 +152,7 @@ func (c Config) validateAWS() []error {
 
 	errs = append(errs, c.validateAWSSearch()...)
 
-	if a.CertificateARN != "" {
-		m := certificateARNPattern.FindStringSubmatch(a.CertificateARN)
-		switch {
-		case m == nil:
-			add("awsCertificateArn: %q is not an ACM certificate ARN (arn:aws:acm:<region>:<12-digit account>:certificate/<id>)", a.CertificateARN)
-		case a.Region != "" && m[1] != a.Region:
-			add("awsCertificateArn: the certificate is in %s, the load balancer in aws:region %s; request or import it in %s", m[1], a.Region, a.Region)
-		}
-	}
+	errs = append(errs, c.validateAWSEdge()...)
 	if a.AlarmEmail != "" {
 		if addr, err := mail.ParseAddress(a.AlarmEmail); err != nil || addr.Address != a.AlarmEmail {
 			add("awsAlarmEmail: %q is not an e-mail address (leave it empty for no e-mail)", a.AlarmEmail)
@@ -161,6 +164,45 @@ func (c Config) validateAWS() []error {
 			days[i] = fmt.Sprint(d)
 		}
 		add("awsLogRetentionDays: %d is not a retention CloudWatch Logs accepts; use one of %s", a.LogRetentionDays, strings.Join(days, ", "))
+	}
+	return errs
+}
+
+// validateAWSEdge checks how clients reach the app: the edge choice, the
+// custom domain and its certificate, whose region depends on the edge.
+func (c Config) validateAWSEdge() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	a := c.AWS
+
+	if !slices.Contains(edges, a.Edge) {
+		add("awsEdge: %q is not one of %s", a.Edge, strings.Join(edges, ", "))
+	}
+	if a.DomainName != "" {
+		if len(a.DomainName) > 253 || !domainPattern.MatchString(a.DomainName) {
+			add("awsDomainName: %q is not a domain name such as trucks.example.org (lower case, no scheme, no path, no wildcard)", a.DomainName)
+		}
+		if a.CertificateARN == "" {
+			add("awsDomainName: %s needs awsCertificateArn, an ACM certificate that covers it (in %s with awsEdge %s, in aws:region with awsEdge %s)",
+				a.DomainName, CloudFrontCertificateRegion, EdgeCloudFront, EdgeNone)
+		}
+	}
+	if a.CertificateARN != "" {
+		m := certificateARNPattern.FindStringSubmatch(a.CertificateARN)
+		switch {
+		case m == nil:
+			add("awsCertificateArn: %q is not an ACM certificate ARN (arn:aws:acm:<region>:<12-digit account>:certificate/<id>)", a.CertificateARN)
+		case a.Edge == EdgeCloudFront && m[1] != CloudFrontCertificateRegion:
+			add("awsCertificateArn: the certificate is in %s, but CloudFront takes certificates only from %s; request or import it there (the rest of the stack stays in aws:region)", m[1], CloudFrontCertificateRegion)
+		case a.Edge == EdgeNone && a.Region != "" && m[1] != a.Region:
+			add("awsCertificateArn: the certificate is in %s, the load balancer in aws:region %s; request or import it in %s", m[1], a.Region, a.Region)
+		}
+		if a.Edge == EdgeCloudFront && a.DomainName == "" {
+			add("awsCertificateArn: set, but awsDomainName is not; with awsEdge %s the certificate serves your domain (https://<id>.cloudfront.net needs none): set awsDomainName or remove the certificate", EdgeCloudFront)
+		}
+	}
+	if a.WAF && a.Edge != EdgeCloudFront {
+		add("awsWaf: true needs awsEdge %s (the web ACL is attached to the CloudFront distribution)", EdgeCloudFront)
 	}
 	return errs
 }
@@ -194,6 +236,12 @@ func (c Config) validateAWSNetwork() []error {
 	}{
 		{"awsPublicSubnetIds", a.PublicSubnetIDs, minAZs, "the load balancer needs public subnets in at least two availability zones"},
 		{"awsPrivateSubnetIds", a.PrivateSubnetIDs, 1, "the tasks and the file system need private subnets with a route to a NAT gateway"},
+	}
+	if a.Edge == EdgeCloudFront {
+		// The load balancer is internal: it lives in the private subnets,
+		// and no public subnet of the stack is used.
+		subnets[0].min = 0
+		subnets[1].min, subnets[1].use = minAZs, "the internal load balancer needs private subnets in at least two availability zones (with a route to a NAT gateway for the tasks)"
 	}
 	for _, s := range subnets {
 		if len(s.ids) < s.min {

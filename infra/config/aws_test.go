@@ -18,7 +18,7 @@ func validAWS() Config {
 		WebCPU: 256, WebMemoryMB: 512, WebMinTasks: 2, WebMaxTasks: 6, ESCPU: 1024,
 		ECRKeepImages: 10, ECRForceDelete: true,
 		SearchMode: SearchModeFargate, SearchStorage: SearchStorageEFS,
-		LogRetentionDays: 30, EFSBackups: true,
+		Edge: EdgeCloudFront, LogRetentionDays: 30, EFSBackups: true,
 	}
 	return c
 }
@@ -37,10 +37,27 @@ func TestValidateAWSAcceptsTheProdDefaultsAndSensibleVariations(t *testing.T) {
 		"replicas at the ceiling":   func(c *Config) { c.WebReplicas = 6 },
 		"log retention one year":    func(c *Config) { c.AWS.LogRetentionDays = 365 },
 		"alarm e-mail":              func(c *Config) { c.AWS.AlarmEmail = "ops@example.org" },
-		"certificate in region": func(c *Config) {
-			c.AWS.CertificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/0e9b6c7a-1f3e-4a8b-9c2d-5e6f7a8b9c0d"
+		"custom domain on CloudFront, certificate in us-east-1": func(c *Config) {
+			c.AWS.DomainName, c.AWS.CertificateARN = "trucks.example.org", certificateIn("us-east-1")
 		},
-		"own VPC": func(c *Config) {
+		"custom domain on CloudFront with the stack in another region": func(c *Config) {
+			c.AWS.Region = "eu-central-1"
+			c.AWS.DomainName, c.AWS.CertificateARN = "trucks.example.org", certificateIn("us-east-1")
+		},
+		"CloudFront with WAF": func(c *Config) { c.AWS.WAF = true },
+		"no edge, certificate in region": func(c *Config) {
+			c.AWS.Edge, c.AWS.CertificateARN = EdgeNone, certificateIn("us-east-1")
+		},
+		"no edge, domain and certificate in region": func(c *Config) {
+			c.AWS.Region, c.AWS.Edge = "eu-central-1", EdgeNone
+			c.AWS.DomainName, c.AWS.CertificateARN = "trucks.example.org", certificateIn("eu-central-1")
+		},
+		"own VPC behind CloudFront: private subnets only": func(c *Config) {
+			c.AWS.VPCID = "vpc-0a1b2c3d4e5f60718"
+			c.AWS.PrivateSubnetIDs = []string{"subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"}
+		},
+		"own VPC without edge": func(c *Config) {
+			c.AWS.Edge = EdgeNone
 			c.AWS.VPCID = "vpc-0a1b2c3d4e5f60718"
 			c.AWS.PublicSubnetIDs = []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}
 			c.AWS.PrivateSubnetIDs = []string{"subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"}
@@ -77,9 +94,9 @@ func TestValidateAWSNamesTheKeyAndWhatIsAllowed(t *testing.T) {
 		{"no NAT", func(c *Config) { c.AWS.NATGateways = 0 }, "awsNatGateways: 0 must be between 1 (cheaper) and awsAzCount 2 (one per zone, highly available)"},
 		{"more NATs than zones", func(c *Config) { c.AWS.NATGateways = 3 }, "awsNatGateways: 3 must be between 1 (cheaper) and awsAzCount 2"},
 		{"subnets without VPC", func(c *Config) { c.AWS.PrivateSubnetIDs = []string{"subnet-0bbbbbbbbbbbbbbb1"} }, "awsPublicSubnetIds, awsPrivateSubnetIds: subnets are only used with awsVpcId"},
-		{"own VPC without subnets", func(c *Config) { c.AWS.VPCID = "vpc-0a1b2c3d4e5f60718" }, "awsPublicSubnetIds: 0 given with awsVpcId, need at least 2: the load balancer needs public subnets in at least two availability zones"},
-		{"own VPC without private subnets", func(c *Config) {
-			c.AWS.VPCID = "vpc-0a1b2c3d4e5f60718"
+		{"own VPC without subnets, no edge", func(c *Config) { c.AWS.Edge, c.AWS.VPCID = EdgeNone, "vpc-0a1b2c3d4e5f60718" }, "awsPublicSubnetIds: 0 given with awsVpcId, need at least 2: the load balancer needs public subnets in at least two availability zones"},
+		{"own VPC without private subnets, no edge", func(c *Config) {
+			c.AWS.Edge, c.AWS.VPCID = EdgeNone, "vpc-0a1b2c3d4e5f60718"
 			c.AWS.PublicSubnetIDs = []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}
 		}, "awsPrivateSubnetIds: 0 given with awsVpcId, need at least 1"},
 		{"VPC ID malformed", func(c *Config) {
@@ -124,9 +141,33 @@ func TestValidateAWSNamesTheKeyAndWhatIsAllowed(t *testing.T) {
 		{"certificate ARN short account", func(c *Config) {
 			c.AWS.CertificateARN = "arn:aws:acm:us-east-1:1234:certificate/0e9b6c7a-1f3e-4a8b-9c2d-5e6f7a8b9c0d"
 		}, "awsCertificateArn: \"arn:aws:acm:us-east-1:1234:certificate/"},
-		{"certificate in another region", func(c *Config) {
-			c.AWS.CertificateARN = "arn:aws:acm:eu-west-1:123456789012:certificate/0e9b6c7a-1f3e-4a8b-9c2d-5e6f7a8b9c0d"
+		{"no edge, certificate in another region", func(c *Config) {
+			c.AWS.Edge, c.AWS.CertificateARN = EdgeNone, certificateIn("eu-west-1")
 		}, "awsCertificateArn: the certificate is in eu-west-1, the load balancer in aws:region us-east-1; request or import it in us-east-1"},
+		{"CloudFront, certificate outside us-east-1", func(c *Config) {
+			c.AWS.Region = "eu-west-1"
+			c.AWS.DomainName, c.AWS.CertificateARN = "trucks.example.org", certificateIn("eu-west-1")
+		}, "awsCertificateArn: the certificate is in eu-west-1, but CloudFront takes certificates only from us-east-1; request or import it there"},
+		{"domain without certificate", func(c *Config) { c.AWS.DomainName = "trucks.example.org" },
+			"awsDomainName: trucks.example.org needs awsCertificateArn, an ACM certificate that covers it (in us-east-1 with awsEdge cloudfront, in aws:region with awsEdge none)"},
+		{"CloudFront, certificate without domain", func(c *Config) { c.AWS.CertificateARN = certificateIn("us-east-1") },
+			"awsCertificateArn: set, but awsDomainName is not; with awsEdge cloudfront the certificate serves your domain"},
+		{"domain with scheme", func(c *Config) {
+			c.AWS.DomainName, c.AWS.CertificateARN = "https://trucks.example.org", certificateIn("us-east-1")
+		}, `awsDomainName: "https://trucks.example.org" is not a domain name such as trucks.example.org`},
+		{"wildcard domain", func(c *Config) {
+			c.AWS.DomainName, c.AWS.CertificateARN = "*.example.org", certificateIn("us-east-1")
+		}, `awsDomainName: "*.example.org" is not a domain name`},
+		{"domain in upper case", func(c *Config) {
+			c.AWS.DomainName, c.AWS.CertificateARN = "Trucks.Example.org", certificateIn("us-east-1")
+		}, `awsDomainName: "Trucks.Example.org" is not a domain name`},
+		{"unknown edge", func(c *Config) { c.AWS.Edge = "cloudflare" }, `awsEdge: "cloudflare" is not one of cloudfront, none`},
+		{"WAF without CloudFront", func(c *Config) { c.AWS.Edge, c.AWS.WAF = EdgeNone, true },
+			"awsWaf: true needs awsEdge cloudfront (the web ACL is attached to the CloudFront distribution)"},
+		{"own VPC behind CloudFront with one private subnet", func(c *Config) {
+			c.AWS.VPCID = "vpc-0a1b2c3d4e5f60718"
+			c.AWS.PrivateSubnetIDs = []string{"subnet-0bbbbbbbbbbbbbbb1"}
+		}, "awsPrivateSubnetIds: 1 given with awsVpcId, need at least 2: the internal load balancer needs private subnets in at least two availability zones"},
 		{"alarm e-mail", func(c *Config) { c.AWS.AlarmEmail = "ops at example.org" }, `awsAlarmEmail: "ops at example.org" is not an e-mail address`},
 		{"log retention 0", func(c *Config) { c.AWS.LogRetentionDays = 0 }, "awsLogRetentionDays: 0 is not a retention CloudWatch Logs accepts; use one of 1, 3, 5, 7, 14, 30, 60, 90,"},
 		{"log retention 10", func(c *Config) { c.AWS.LogRetentionDays = 10 }, "awsLogRetentionDays: 10 is not a retention CloudWatch Logs accepts"},
@@ -143,6 +184,11 @@ func TestValidateAWSNamesTheKeyAndWhatIsAllowed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// certificateIn is a well-formed ACM certificate ARN in region.
+func certificateIn(region string) string {
+	return "arn:aws:acm:" + region + ":123456789012:certificate/0e9b6c7a-1f3e-4a8b-9c2d-5e6f7a8b9c0d"
 }
 
 // The Fargate table as AWS documents it, checked at its edges.

@@ -77,8 +77,13 @@ type AWSConfig struct {
 	ExternalESURL  string // key "externalEsUrl": https URL of an existing Elasticsearch 8 cluster
 	ExternalAPIKey string // key "externalEsApiKey" (secret)
 
-	// Edge, operations, protection
-	CertificateARN   string // key "awsCertificateArn": ACM certificate → HTTPS listener + redirect
+	// Edge: how clients reach the web tier
+	Edge           string // key "awsEdge": cloudfront (internal ALB behind a CloudFront VPC origin) | none (public ALB)
+	DomainName     string // key "awsDomainName": custom domain; an alias of the distribution (cloudfront) or the url (none)
+	CertificateARN string // key "awsCertificateArn": ACM certificate for awsDomainName (us-east-1 with cloudfront) or for the ALB's HTTPS listener (none)
+	WAF            bool   // key "awsWaf": AWS WAF web ACL on the distribution (cloudfront only)
+
+	// Operations, protection
 	AlarmEmail       string // key "awsAlarmEmail": SNS e-mail subscription for alarms
 	LogRetentionDays int    // key "awsLogRetentionDays": one of CloudWatch's allowed values
 	ProtectData      bool   // key "awsProtectData": Protect + RetainOnDelete on EFS and ECR

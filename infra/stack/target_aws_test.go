@@ -40,7 +40,7 @@ func TestRunProdStackReachesTheAWSTarget(t *testing.T) {
 	if run.Err != nil {
 		t.Fatal(run.Err)
 	}
-	want := []string{"clusterName", "ecrRepositoryUrl", "esEndpoint", "logGroups", "searchServiceName", "url", "webServiceName"}
+	want := []string{"clusterName", "ecrRepositoryUrl", "edgeDomainName", "esEndpoint", "logGroups", "searchServiceName", "url", "webServiceName"}
 	if got := outputs.Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("prod outputs = %v, want %v", got, want)
 	}

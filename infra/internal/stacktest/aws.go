@@ -1,9 +1,12 @@
 package stacktest
 
+import "github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
 // AWSInvokes answers the data sources the aws target reads, with values
 // shaped like the AWS provider's results: the region's first azCount
-// availability zones, a caller identity in account 123456789012, the region
-// and an ECR authorization token.
+// availability zones, a caller identity in account 123456789012, the region,
+// an ECR authorization token, and a security group looked up by name (the
+// one CloudFront creates for VPC origins), found in the VPC asked for.
 func AWSInvokes(region string, azCount int) map[string]InvokeFunc {
 	var names, ids []any
 	for i := range azCount {
@@ -24,6 +27,14 @@ func AWSInvokes(region string, azCount int) map[string]InvokeFunc {
 			"id": region, "name": region, "region": region,
 			"description": region, "endpoint": "ec2." + region + ".amazonaws.com",
 		}),
+		"aws:ec2/getSecurityGroup:getSecurityGroup": func(args resource.PropertyMap) (resource.PropertyMap, error) {
+			name, vpc := args["name"].StringValue(), args["vpcId"].StringValue()
+			id := LookedUpSecurityGroupID(vpc, name)
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"id": id, "name": name, "vpcId": vpc, "description": "security group " + name,
+				"arn": "arn:aws:ec2:" + region + ":" + account + ":security-group/" + id,
+			}), nil
+		},
 		"aws:ecr/getAuthorizationToken:getAuthorizationToken": Canned(map[string]any{
 			"id": region, "userName": "AWS", "password": "mock-ecr-password",
 			"authorizationToken": "QVdTOm1vY2stZWNyLXBhc3N3b3Jk", // base64("AWS:mock-ecr-password")
@@ -31,4 +42,10 @@ func AWSInvokes(region string, azCount int) map[string]InvokeFunc {
 			"expiresAt":          "2030-01-01T00:00:00Z",
 		}),
 	}
+}
+
+// LookedUpSecurityGroupID is the ID AWSInvokes answers for the security
+// group called name in vpc: tests compare it with what the program used.
+func LookedUpSecurityGroupID(vpc, name string) string {
+	return "sg-" + digest(vpc, name)[:17]
 }

@@ -29,11 +29,12 @@ type Resource struct {
 	SecretInputs []string
 	Raw          resource.PropertyMap
 
-	DependsOn      []string // URNs
-	Protect        bool
-	RetainOnDelete bool
-	IgnoreChanges  []string
-	Provider       string
+	DependsOn           []string // URNs
+	Protect             bool
+	RetainOnDelete      bool
+	DeleteBeforeReplace bool
+	IgnoreChanges       []string
+	Provider            string
 }
 
 // Recorder is the mock resource monitor: it records every resource, answers
@@ -77,6 +78,7 @@ func (r *Recorder) NewResource(a pulumi.MockResourceArgs) (string, resource.Prop
 		res.DependsOn = rpc.GetDependencies()
 		res.Protect = rpc.GetProtect()
 		res.RetainOnDelete = rpc.GetRetainOnDelete()
+		res.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		res.IgnoreChanges = rpc.GetIgnoreChanges()
 		res.URN = r.urn(rpc.GetParent(), a.TypeToken, a.Name)
 	}
