@@ -80,7 +80,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := newAlarms(ctx, cfg, cluster, search, web, withProvider); err != nil {
+	if _, err := newAlarms(ctx, cfg, account, cluster, search, web, withProvider); err != nil {
 		return nil, err
 	}
 

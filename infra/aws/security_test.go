@@ -13,8 +13,8 @@ import (
 // The network isolation the app asked for, and the other guarantees of the
 // prod stack, each checked on every search choice and with HTTPS on.
 var securityChoices = map[string]map[string]any{
-	"fargate-efs":       nil,
-	"fargate-ephemeral": {"searchStorage": "ephemeral"},
+	"fargate-ephemeral": nil, // the default
+	"fargate-efs":       efsStorage,
 	"external":          externalSearch,
 	"https":             {"awsCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0e9b6c7a-1f3e-4a8b-9c2d-5e6f7a8b9c0d"},
 	"own-vpc": {
@@ -191,7 +191,7 @@ func TestTasksGetNoPublicIPAndRunInPrivateSubnets(t *testing.T) {
 }
 
 func TestFileSystemIsEncryptedAtRestAndInTransit(t *testing.T) {
-	p := deployProd(t, nil)
+	p := deployProd(t, efsStorage)
 	fs := p.Must(t, "aws:efs/fileSystem:FileSystem", name+"es-data")
 	if in(fs.Inputs, "encrypted") != true {
 		t.Errorf("file system not encrypted at rest: %v", fs.Inputs["encrypted"])
