@@ -73,7 +73,15 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		return nil, err
 	}
 
-	containers := pulumi.All(registry.ImageRef, logGroup.Name, search.Endpoint, search.Credential.ValueFrom).ApplyT(func(v []any) (string, error) {
+	inputs := []any{registry.ImageRef, logGroup.Name, search.Endpoint, search.Credential.ValueFrom}
+	if search.RunsService {
+		// Elasticsearch first: the web tasks' new definition exists only
+		// once ECS runs this update's Elasticsearch revision, so a rotated
+		// password is live there before a web task uses it, and a rolled
+		// back Elasticsearch leaves the web service as it was.
+		inputs = append(inputs, search.RunningTaskDefinition)
+	}
+	containers := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
 		return marshalContainers(webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string)))
 	}).(pulumi.StringOutput)
 

@@ -11,7 +11,7 @@ const MockAccount = "123456789012"
 
 // MockTaskDefinitionRevision is the revision the mocks give every ECS task
 // definition a program registers.
-const MockTaskDefinitionRevision = 1
+const MockTaskDefinitionRevision = 7
 
 // TaskDefinitionARN is the ARN ECS gives revision rev of a task definition
 // family.
