@@ -48,7 +48,6 @@ func TestUpSucceedsWhenECSRunsTheRegisteredRevisions(t *testing.T) {
 	}
 }
 
-
 // Elasticsearch first: when ECS rolled Elasticsearch back, the web service
 // is left as it was (its new task definition is never registered), so web
 // tasks never use a password Elasticsearch does not have.
