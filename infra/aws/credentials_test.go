@@ -99,7 +99,7 @@ func runESStartCommand(t *testing.T, command []any, failUseradd bool) (home stri
 		t.Skip("bash not found")
 	}
 	home, stubs := t.TempDir(), t.TempDir()
-	if err := os.MkdirAll(filepath.Join(home, "config", "jvm.options.d"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(home, "config"), 0o755); err != nil { // as in the image
 		t.Fatal(err)
 	}
 	exit := "0"

@@ -65,6 +65,7 @@ func esStartCommand(alias string) ([]string, error) {
 		"cat > config/roles.yml <<'ROLES'\n" + roles + "ROLES",
 		fmt.Sprintf("elasticsearch-users userdel %s >/dev/null 2>&1 || true", config.ESAppUser),
 		fmt.Sprintf(`elasticsearch-users useradd %s -p "$%s" -r %s`, config.ESAppUser, esAppPasswordEnv, config.ESAppRole),
+		"mkdir -p config/jvm.options.d",
 		fmt.Sprintf("echo '-XX:HeapDumpPath=%s' > config/jvm.options.d/heap-dump-path.options", esHeapDumpDir),
 		"unset " + esAppPasswordEnv,
 		"exec " + esImageEntrypoint + " eswrapper",

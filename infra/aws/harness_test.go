@@ -46,10 +46,6 @@ type prod struct {
 // program registers.
 const deployedRevision = stacktest.MockTaskDefinitionRevision
 
-func taskDefinitionARN(family string, rev int) string {
-	return stacktest.TaskDefinitionARN(testRegion, family, rev)
-}
-
 // ecsRunsWhatWasRegistered: every deployment succeeded.
 var ecsRunsWhatWasRegistered = stacktest.ECSServiceRuns(testRegion, func(string) int { return deployedRevision })
 
