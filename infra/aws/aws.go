@@ -72,7 +72,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 			return nil, err
 		}
 	}
-	search, err := newSearch(ctx, cfg, account, network, cluster, storage, withProvider)
+	search, err := newSearch(ctx, cfg, account, network, registry, cluster, storage, withProvider)
 	if err != nil {
 		return nil, err
 	}

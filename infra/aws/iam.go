@@ -102,7 +102,7 @@ func newExecutionRole(ctx *pulumi.Context, cfg config.Config, component string, 
 		if grants.PullsFromECR {
 			statements = append(statements,
 				policyStatement{
-					Sid: "PullWebImage", Effect: "Allow",
+					Sid: "PullOwnImage", Effect: "Allow",
 					Action:   []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
 					Resource: []string{v[len(v)-1].(string)},
 				},

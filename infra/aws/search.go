@@ -67,7 +67,7 @@ type Search struct {
 	RunningTaskDefinition pulumi.StringOutput
 }
 
-func newSearch(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, cluster *Cluster, storage *Storage, opts ...pulumi.ResourceOption) (*Search, error) {
+func newSearch(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, storage *Storage, opts ...pulumi.ResourceOption) (*Search, error) {
 	s := &Search{}
 	if err := ctx.RegisterComponentResource("foodtrucks:aws:Search", cfg.Name("search"), s, opts...); err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, acct account, network *Ne
 	if cfg.AWS.SearchMode == config.SearchModeExternal {
 		err = s.useExternal(ctx, cfg, child)
 	} else {
-		err = s.runOnFargate(ctx, cfg, acct, network, cluster, storage, child)
+		err = s.runOnFargate(ctx, cfg, acct, network, registry, cluster, storage, child)
 	}
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (s *Search) useExternal(ctx *pulumi.Context, cfg config.Config, child pulum
 	return nil
 }
 
-func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, cluster *Cluster, storage *Storage, child pulumi.ResourceOption) error {
+func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, storage *Storage, child pulumi.ResourceOption) error {
 	// Two credentials: elastic's stays in this container; the app's user is
 	// created here (esStartCommand) and handed to the web tasks.
 	elastic, err := newSecret(ctx, cfg, "search", "es-password", cfg.ESPassword, child)
@@ -121,9 +121,15 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 	if err != nil {
 		return err
 	}
-	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", acct, executionGrants{
-		LogGroupARN: logGroup.Arn, SecretARNs: []pulumi.StringOutput{elastic.ARN, app.ARN},
-	}, child)
+	// The image: Elastic's, by tag, or with awsEsImageMirror the same image
+	// from the stack's repository, by digest.
+	image := pulumi.String(cfg.ESImage + ":" + cfg.ESVersion).ToStringOutput()
+	grants := executionGrants{LogGroupARN: logGroup.Arn, SecretARNs: []pulumi.StringOutput{elastic.ARN, app.ARN}}
+	if registry.MirrorsES {
+		image = registry.ESImageRef
+		grants.RepositoryARN, grants.PullsFromECR = registry.ESRepositoryARN, true
+	}
+	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", acct, grants, child)
 	if err != nil {
 		return err
 	}
@@ -132,9 +138,8 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		return err
 	}
 
-	image := cfg.ESImage + ":" + cfg.ESVersion
-	containers := pulumi.All(logGroup.Name, elastic.ValueFrom, app.ValueFrom).ApplyT(func(v []any) (string, error) {
-		es, err := esContainer(cfg, image, v[0].(string), acct.Region, v[1].(string), v[2].(string), storage != nil)
+	containers := pulumi.All(logGroup.Name, elastic.ValueFrom, app.ValueFrom, image).ApplyT(func(v []any) (string, error) {
+		es, err := esContainer(cfg, v[3].(string), v[0].(string), acct.Region, v[1].(string), v[2].(string), storage != nil)
 		if err != nil {
 			return "", err
 		}
