@@ -50,6 +50,9 @@ type Alarms struct {
 type alarm struct {
 	suffix string
 	args   *cloudwatch.MetricAlarmArgs
+	// An alarm on an event (a log line) returns to OK a minute later by
+	// itself; an "OK" then would not mean the cause is gone.
+	eventOnly bool
 }
 
 func newAlarms(ctx *pulumi.Context, cfg config.Config, acct account, cluster *Cluster, search *Search, web *Web, opts ...pulumi.ResourceOption) (*Alarms, error) {
@@ -91,7 +94,9 @@ func newAlarms(ctx *pulumi.Context, cfg config.Config, acct account, cluster *Cl
 		name := cfg.Name(alarm.suffix)
 		alarm.args.Name = pulumi.String(name)
 		alarm.args.AlarmActions = notify
-		alarm.args.OkActions = notify
+		if !alarm.eventOnly {
+			alarm.args.OkActions = notify
+		}
 		alarm.args.Tags = componentTags("alarms", name)
 		if _, err := cloudwatch.NewMetricAlarm(ctx, name, alarm.args, child); err != nil {
 			return nil, err
@@ -125,7 +130,7 @@ func webAlarms(web *Web, minTasks int) []alarm {
 		}
 	}
 	return []alarm{
-		{"web-no-healthy-targets", &cloudwatch.MetricAlarmArgs{
+		{suffix: "web-no-healthy-targets", args: &cloudwatch.MetricAlarmArgs{
 			AlarmDescription: pulumi.Sprintf("Fewer healthy web tasks behind the load balancer than awsWebMinTasks (%d); at 0 every request gets a 503", minTasks),
 			Namespace:        pulumi.String("AWS/ApplicationELB"),
 			MetricName:       pulumi.String("HealthyHostCount"),
@@ -142,7 +147,7 @@ func webAlarms(web *Web, minTasks int) []alarm {
 			// group serves; silence means something is broken, not fine.
 			TreatMissingData: pulumi.String("breaching"),
 		}},
-		{"web-elb-5xx", &cloudwatch.MetricAlarmArgs{
+		{suffix: "web-elb-5xx", args: &cloudwatch.MetricAlarmArgs{
 			AlarmDescription:   pulumi.Sprintf("The load balancer itself answered %d or more 5xx a minute (no healthy task, or tasks not answering)", maxELB5xxPerMinute),
 			Namespace:          pulumi.String("AWS/ApplicationELB"),
 			MetricName:         pulumi.String("HTTPCode_ELB_5XX_Count"),
@@ -156,7 +161,7 @@ func webAlarms(web *Web, minTasks int) []alarm {
 			// The count is reported only when there was a 5xx.
 			TreatMissingData: pulumi.String("notBreaching"),
 		}},
-		{"web-5xx-rate", &cloudwatch.MetricAlarmArgs{
+		{suffix: "web-5xx-rate", args: &cloudwatch.MetricAlarmArgs{
 			AlarmDescription: pulumi.Sprintf("More than %d%% of the requests routed to a task answered with a 5xx", max5xxPercent),
 			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
 				albMetric("elb5xx", "HTTPCode_ELB_5XX_Count"),
@@ -178,7 +183,7 @@ func webAlarms(web *Web, minTasks int) []alarm {
 			// No requests, no rate: quiet is not an error.
 			TreatMissingData: pulumi.String("notBreaching"),
 		}},
-		{"web-unhealthy-targets", &cloudwatch.MetricAlarmArgs{
+		{suffix: "web-unhealthy-targets", args: &cloudwatch.MetricAlarmArgs{
 			AlarmDescription:   pulumi.String("Web tasks failing the load balancer's health check on " + livenessPath),
 			Namespace:          pulumi.String("AWS/ApplicationELB"),
 			MetricName:         pulumi.String("UnHealthyHostCount"),
@@ -214,7 +219,7 @@ func esClusterRedMetric(ctx *pulumi.Context, cfg config.Config, search *Search, 
 // searchAlarms watch the Elasticsearch service.
 func searchAlarms(cluster *Cluster, search *Search, redMetric string) []alarm {
 	return []alarm{
-		{"es-not-running", &cloudwatch.MetricAlarmArgs{
+		{suffix: "es-not-running", args: &cloudwatch.MetricAlarmArgs{
 			AlarmDescription: pulumi.Sprintf("The Elasticsearch service has run no task for %d minutes, longer than a deployment takes", esDeployGapMinutes),
 			Namespace:        pulumi.String("ECS/ContainerInsights"),
 			MetricName:       pulumi.String("RunningTaskCount"),
@@ -232,9 +237,10 @@ func searchAlarms(cluster *Cluster, search *Search, redMetric string) []alarm {
 			// Container Insights stops reporting a service with no tasks.
 			TreatMissingData: pulumi.String("breaching"),
 		}},
-		{"es-cluster-red", &cloudwatch.MetricAlarmArgs{
+		{suffix: "es-cluster-red", args: &cloudwatch.MetricAlarmArgs{
 			AlarmDescription: pulumi.String("Elasticsearch reported its cluster health RED (an index lost a primary shard); " +
-				"the node keeps running, searches of that index fail. With ephemeral storage, stopping the task lets the app reload the index"),
+				"the node keeps running, searches of that index fail. No OK follows: check _cluster/health. " +
+				"With ephemeral storage, stopping the task lets the app reload the index"),
 			Namespace:          pulumi.String(metricNamespace),
 			MetricName:         pulumi.String(redMetric),
 			Statistic:          pulumi.String("Sum"),
@@ -245,7 +251,7 @@ func searchAlarms(cluster *Cluster, search *Search, redMetric string) []alarm {
 			DatapointsToAlarm:  pulumi.Int(1),
 			// The line is written once per change; no line, no change.
 			TreatMissingData: pulumi.String("notBreaching"),
-		}},
+		}, eventOnly: true},
 	}
 }
 

@@ -132,6 +132,10 @@ func TestRedClusterRaisesAnAlarmNotARestart(t *testing.T) {
 	if str(a, "comparisonOperator") != "GreaterThanOrEqualToThreshold" || num(a, "threshold") != 1 || str(a, "treatMissingData") != "notBreaching" {
 		t.Errorf("alarm %v, want ≥ 1 change to RED, missing data not breaching", a)
 	}
+	// It goes back to OK a minute later by itself; that is no news.
+	if len(list(a, "okActions")) != 0 || len(list(a, "alarmActions")) != 1 {
+		t.Errorf("RED alarm actions %v / OK actions %v, want the topic on alarm only", in(a, "alarmActions"), in(a, "okActions"))
+	}
 }
 
 // Every alarm of the stack, with its metric, threshold and missing-data
