@@ -314,7 +314,7 @@ func TestNoIAMStatementAllowsEveryAction(t *testing.T) {
 		for _, r := range p.OfType("aws:iam/role:Role") {
 			docs = append(docs, str(r.Inputs, "assumeRolePolicy"))
 		}
-		for _, typ := range []string{"aws:iam/rolePolicy:RolePolicy", "aws:efs/fileSystemPolicy:FileSystemPolicy"} {
+		for _, typ := range []string{"aws:iam/rolePolicy:RolePolicy", "aws:efs/fileSystemPolicy:FileSystemPolicy", "aws:sns/topicPolicy:TopicPolicy"} {
 			for _, r := range p.OfType(typ) {
 				docs = append(docs, str(r.Inputs, "policy"))
 			}
