@@ -74,7 +74,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 			return nil, err
 		}
 	}
-	search, err := newSearch(ctx, cfg, account, network, cluster, storage, withProvider)
+	search, err := newSearch(ctx, cfg, account, network, registry, cluster, storage, withProvider)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 		}
 		url, edgeDomain = edge.URL, edge.DomainName
 	}
-	if _, err := newAlarms(ctx, cfg, cluster, search, web, withProvider); err != nil {
+	if _, err := newAlarms(ctx, cfg, account, cluster, search, web, withProvider); err != nil {
 		return nil, err
 	}
 

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/servicediscovery"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -39,6 +40,19 @@ func newCluster(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceO
 	}
 
 	clusterName := cfg.Name("cluster")
+	// Container Insights writes its performance events to this log group
+	// and creates it itself when it is missing; created so, it would outlive
+	// destroy. Made here first, it has the stack's retention and goes with
+	// the stack.
+	insightsName := "/aws/ecs/containerinsights/" + clusterName + "/performance"
+	insights, err := cloudwatch.NewLogGroup(ctx, cfg.Name("container-insights"), &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(insightsName),
+		RetentionInDays: pulumi.Int(cfg.AWS.LogRetentionDays),
+		Tags:            componentTags("cluster", insightsName),
+	}, child)
+	if err != nil {
+		return nil, err
+	}
 	cluster, err := ecs.NewCluster(ctx, clusterName, &ecs.ClusterArgs{
 		Name: pulumi.String(clusterName),
 		Settings: ecs.ClusterSettingArray{ecs.ClusterSettingArgs{
@@ -46,7 +60,7 @@ func newCluster(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceO
 		}},
 		ServiceConnectDefaults: ecs.ClusterServiceConnectDefaultsArgs{Namespace: namespace.Arn},
 		Tags:                   componentTags("cluster", clusterName),
-	}, child)
+	}, child, pulumi.DependsOn([]pulumi.Resource{insights}))
 	if err != nil {
 		return nil, err
 	}

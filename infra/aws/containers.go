@@ -16,6 +16,7 @@ type containerDefinition struct {
 	CPU                    int               `json:"cpu"`
 	Memory                 int               `json:"memory,omitempty"`
 	User                   string            `json:"user,omitempty"`
+	Command                []string          `json:"command,omitempty"`
 	ReadonlyRootFilesystem bool              `json:"readonlyRootFilesystem,omitempty"`
 	PortMappings           []portMapping     `json:"portMappings"`
 	Environment            []keyValuePair    `json:"environment"`

@@ -17,8 +17,8 @@ import (
 
 // searchChoices are the configurations whose task definitions differ.
 var searchChoices = map[string]map[string]any{
-	"fargate-efs":       nil,
-	"fargate-ephemeral": {"searchStorage": "ephemeral"},
+	"fargate-ephemeral": nil, // the default
+	"fargate-efs":       efsStorage,
 	"external":          externalSearch,
 	"arm64":             {"awsArchitecture": "ARM64"},
 }
@@ -194,25 +194,37 @@ func TestTaskSizesArePairsFargateAccepts(t *testing.T) {
 	}
 }
 
+// splitValueFrom cuts a secrets entry's valueFrom into the secret's ARN
+// and what follows it: ARN:json-key:version-stage:version-id.
+func splitValueFrom(valueFrom string) (arn, jsonKey, stage, versionID string) {
+	parts := strings.Split(valueFrom, ":")
+	if len(parts) < 4 {
+		return valueFrom, "", "", ""
+	}
+	n := len(parts)
+	return strings.Join(parts[:n-3], ":"), parts[n-3], parts[n-2], parts[n-1]
+}
+
 // Credentials reach containers only as ECS secrets (read from Secrets
-// Manager at start), never as environment values in the task definition.
+// Manager at start), never as environment values in the task definition,
+// and always pinned to the version this update wrote.
 func TestCredentialsAreSecretsNeverEnvironment(t *testing.T) {
-	credentialNames := []string{"ES_PASSWORD", "ES_API_KEY", "ELASTIC_PASSWORD"}
+	credentialNames := []string{"ES_PASSWORD", "ES_API_KEY", "ELASTIC_PASSWORD", "ES_APP_PASSWORD"}
 	for choice, overrides := range searchChoices {
 		p := deployProd(t, overrides)
-		secretARNs := map[string]bool{}
-		for _, s := range p.OfType("aws:secretsmanager/secret:Secret") {
-			secretARNs[fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret/%s", testRegion, testAccount, s.Name)] = true
-		}
+		// secret ARN → the version ID the mocks gave its version
+		versionOf := map[string]string{}
 		for _, v := range p.OfType("aws:secretsmanager/secretVersion:SecretVersion") {
 			if !slices.Contains(v.SecretInputs, "secretString") {
 				t.Errorf("%s: secret version %s: secretString is not marked secret in the state", choice, v.Name)
 			}
+			arn := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret/%s", testRegion, testAccount, v.Name)
+			versionOf[arn] = computed(v, "versionId")
 		}
 		for _, task := range p.OfType("aws:ecs/taskDefinition:TaskDefinition") {
 			raw := str(task.Inputs, "containerDefinitions")
-			for _, value := range []string{testPassword, testAPIKey} {
-				if strings.Contains(raw, value) {
+			for _, value := range []string{testPassword, testAPIKey, p.cfg.ESAppPassword()} {
+				if value != "" && strings.Contains(raw, value) {
 					t.Errorf("%s/%s: a credential's value appears in the task definition", choice, task.Name)
 				}
 			}
@@ -230,8 +242,12 @@ func TestCredentialsAreSecretsNeverEnvironment(t *testing.T) {
 					if !slices.Contains(credentialNames, str(s, "name")) {
 						t.Errorf("%s/%s: unexpected secret %q", choice, task.Name, str(s, "name"))
 					}
-					if !secretARNs[str(s, "valueFrom")] {
+					arn, jsonKey, stage, versionID := splitValueFrom(str(s, "valueFrom"))
+					want, ours := versionOf[arn]
+					if !ours {
 						t.Errorf("%s/%s: secret %s comes from %q, not from a Secrets Manager secret of this stack", choice, task.Name, str(s, "name"), str(s, "valueFrom"))
+					} else if jsonKey != "" || stage != "" || versionID != want || want == "" {
+						t.Errorf("%s/%s: secret %s is %q, want the whole secret at version %q (ARN:::version-id)", choice, task.Name, str(s, "name"), str(s, "valueFrom"), want)
 					}
 				}
 			}

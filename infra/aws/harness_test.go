@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -31,6 +32,9 @@ var externalSearch = map[string]any{
 	"searchMode": "external", "externalEsUrl": "https://trucks.es.us-east-1.aws.elastic.cloud", "esSecurity": false,
 }
 
+// efsStorage is the opt-in to keep Elasticsearch's data on EFS.
+var efsStorage = map[string]any{"searchStorage": "efs"}
+
 // prod is one mocked run of the prod stack.
 type prod struct {
 	*stacktest.Run
@@ -38,20 +42,46 @@ type prod struct {
 	cfg config.Config
 }
 
+// deployedRevision is the revision the mocks give every task definition the
+// program registers.
+const deployedRevision = stacktest.MockTaskDefinitionRevision
+
+// ecsRunsWhatWasRegistered: every deployment succeeded.
+var ecsRunsWhatWasRegistered = stacktest.ECSServiceRuns(testRegion, func(string) int { return deployedRevision })
+
 // deployProd runs config.Load, Validate and aws.Deploy under mocks with the
-// real Pulumi.yaml and Pulumi.prod.yaml, plus overrides.
+// real Pulumi.yaml and Pulumi.prod.yaml, plus overrides, with every
+// deployment succeeding, and fails the test if the program fails.
 func deployProd(t *testing.T, overrides map[string]any) *prod {
+	t.Helper()
+	p := runProd(t, overrides, ecsRunsWhatWasRegistered)
+	if p.Err != nil {
+		t.Fatalf("prod stack with %v: %v", overrides, p.Err)
+	}
+	return p
+}
+
+// runProd is deployProd with the ECS service lookup answered by lookup,
+// returning whatever the program returned in p.Err.
+func runProd(t *testing.T, overrides map[string]any, lookup stacktest.InvokeFunc) *prod {
 	t.Helper()
 	secrets := map[string]string{"esPassword": testPassword}
 	if overrides["searchMode"] == config.SearchModeExternal {
 		secrets = map[string]string{"externalEsApiKey": testAPIKey}
 	}
+	if pw, ok := overrides["esPassword"].(string); ok { // a test's own password, passed as a secret
+		secrets["esPassword"] = pw
+		overrides = maps.Clone(overrides)
+		delete(overrides, "esPassword")
+	}
+	invokes := stacktest.AWSInvokes(testRegion, 6)
+	invokes["aws:ecs/getService:getService"] = lookup
 	p := &prod{}
 	p.Run = stacktest.RunProgram(t, stacktest.Options{
 		Stack:     "prod",
 		Overrides: overrides,
 		Secrets:   secrets,
-		Invokes:   stacktest.AWSInvokes(testRegion, 6),
+		Invokes:   invokes,
 		Outputs:   awsOutputs,
 	}, func(ctx *pulumi.Context) error {
 		cfg, err := config.Load(ctx)
@@ -65,9 +95,6 @@ func deployProd(t *testing.T, overrides map[string]any) *prod {
 		p.out, err = aws.Deploy(ctx, cfg)
 		return err
 	})
-	if p.Err != nil {
-		t.Fatalf("prod stack with %v: %v", overrides, p.Err)
-	}
 	return p
 }
 
@@ -102,6 +129,12 @@ func awsOutputs(r *stacktest.Resource) map[string]any {
 		out["hostedZoneId"] = "Z2FDTNDATAQYW2"
 	case "aws:ec2/eip:Eip":
 		out["allocationId"] = "eipalloc-" + r.Name
+	case "aws:ecs/taskDefinition:TaskDefinition":
+		delete(out, "arn") // stacktest's, with the revision
+	case "aws:secretsmanager/secretVersion:SecretVersion":
+		// Secrets Manager gives each new value a new version ID.
+		sum := sha256.Sum256([]byte(fmt.Sprint(r.Inputs["secretString"])))
+		out["versionId"] = hex.EncodeToString(sum[:16])
 	}
 	return out
 }

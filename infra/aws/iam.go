@@ -50,8 +50,8 @@ func taskTrustPolicy(acct account) (string, error) {
 // executionGrants is what ECS itself needs to start one service's tasks.
 type executionGrants struct {
 	LogGroupARN   pulumi.StringOutput
-	SecretARN     pulumi.StringOutput
-	RepositoryARN pulumi.StringOutput // zero when the image is public (Elasticsearch)
+	SecretARNs    []pulumi.StringOutput // the secrets its containers list, and no others
+	RepositoryARN pulumi.StringOutput   // zero when the image is public (Elasticsearch)
 	PullsFromECR  bool
 }
 
@@ -74,12 +74,19 @@ func newExecutionRole(ctx *pulumi.Context, cfg config.Config, component string, 
 		return nil, nil, err
 	}
 
-	inputs := []any{grants.LogGroupARN, grants.SecretARN}
+	inputs := []any{grants.LogGroupARN}
+	for _, s := range grants.SecretARNs {
+		inputs = append(inputs, s)
+	}
 	if grants.PullsFromECR {
 		inputs = append(inputs, grants.RepositoryARN)
 	}
 	policy := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
-		logGroup, secret := v[0].(string), v[1].(string)
+		logGroup := v[0].(string)
+		var secrets []string
+		for _, s := range v[1 : 1+len(grants.SecretARNs)] {
+			secrets = append(secrets, s.(string))
+		}
 		statements := []policyStatement{
 			{
 				Sid: "WriteOwnLogs", Effect: "Allow",
@@ -89,15 +96,15 @@ func newExecutionRole(ctx *pulumi.Context, cfg config.Config, component string, 
 			{
 				Sid: "ReadOwnSecret", Effect: "Allow",
 				Action:   []string{"secretsmanager:GetSecretValue"},
-				Resource: []string{secret},
+				Resource: secrets,
 			},
 		}
 		if grants.PullsFromECR {
 			statements = append(statements,
 				policyStatement{
-					Sid: "PullWebImage", Effect: "Allow",
+					Sid: "PullOwnImage", Effect: "Allow",
 					Action:   []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
-					Resource: []string{v[2].(string)},
+					Resource: []string{v[len(v)-1].(string)},
 				},
 				policyStatement{
 					Sid: "LogInToECR", Effect: "Allow",

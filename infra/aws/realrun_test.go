@@ -45,6 +45,12 @@ func TestWebContainerDefinitionRunsHealthyOnARealEngine(t *testing.T) {
 	}
 	seconds := func(key string) time.Duration { return time.Duration(num(c, "healthCheck", key)) * time.Second }
 	port := num(c, "portMappings", 0, "containerPort")
+	// The container's own limit (the task's less the Service Connect
+	// proxy's share), or Fargate's task limit when it has none.
+	memoryMB := num(c, "memory")
+	if memoryMB <= 0 {
+		memoryMB = p.cfg.AWS.WebMemoryMB
+	}
 
 	container := dockertest.Run(t, dockertest.ContainerSpec{
 		Image:    dockertest.BuildWebImage(t),
@@ -58,7 +64,7 @@ func TestWebContainerDefinitionRunsHealthyOnARealEngine(t *testing.T) {
 			Test: test, Interval: seconds("interval"), Timeout: seconds("timeout"),
 			StartPeriod: seconds("startPeriod"), Retries: num(c, "healthCheck", "retries"),
 		},
-		MemoryMB: p.cfg.AWS.WebMemoryMB, // Fargate's task limit
+		MemoryMB: memoryMB,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

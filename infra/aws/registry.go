@@ -21,6 +21,10 @@ const (
 	// The Dockerfile's default: compile inside the Go builder stage, so the
 	// image's architecture follows --platform, not the deploying machine.
 	webBinarySource = "build"
+	// The Elasticsearch mirror (awsEsImageMirror): a Dockerfile that is
+	// only FROM the configured image, its folder the whole context.
+	esMirrorContext    = "aws/esimage"
+	esMirrorDockerfile = "aws/esimage/Dockerfile"
 )
 
 // Registry is the ECR repository of the web image and the image itself,
@@ -33,6 +37,12 @@ type Registry struct {
 	// ImageRef is repo@sha256:…: a new image makes a new task definition
 	// revision, and an unchanged one changes nothing.
 	ImageRef pulumi.StringOutput
+
+	// With awsEsImageMirror: the Elasticsearch image copied into the
+	// stack's own repository, and that repository.
+	MirrorsES       bool
+	ESImageRef      pulumi.StringOutput
+	ESRepositoryARN pulumi.StringOutput
 }
 
 func newRegistry(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider, opts ...pulumi.ResourceOption) (*Registry, error) {
@@ -42,7 +52,43 @@ func newRegistry(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider
 	}
 	child := pulumi.Parent(r)
 
-	repoName := cfg.Name("web")
+	repo, image, err := pushedImage(ctx, cfg, provider, "web", docker.DockerBuildArgs{
+		Context:        pulumi.String(webBuildContext),
+		Dockerfile:     pulumi.String(webDockerfile),
+		Platform:       pulumi.String(dockerPlatform(cfg.AWS.Architecture)),
+		BuilderVersion: docker.BuilderVersionBuilderBuildKit, // the Dockerfile uses cache mounts
+		Args:           pulumi.StringMap{"BINARY_SOURCE": pulumi.String(webBinarySource)},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AWS.ESImageMirror && cfg.AWS.SearchMode == config.SearchModeFargate {
+		esRepo, esImage, err := pushedImage(ctx, cfg, provider, "es", docker.DockerBuildArgs{
+			Context:        pulumi.String(esMirrorContext),
+			Dockerfile:     pulumi.String(esMirrorDockerfile),
+			Platform:       pulumi.String(dockerPlatform(cfg.AWS.Architecture)),
+			BuilderVersion: docker.BuilderVersionBuilderBuildKit,
+			Args:           pulumi.StringMap{"ES_IMAGE": pulumi.String(cfg.ESImage + ":" + cfg.ESVersion)},
+		}, child)
+		if err != nil {
+			return nil, err
+		}
+		r.MirrorsES, r.ESImageRef, r.ESRepositoryARN = true, esImage.RepoDigest, esRepo.Arn
+	}
+
+	r.RepositoryURL = repo.RepositoryUrl
+	r.RepositoryARN = repo.Arn
+	r.ImageRef = image.RepoDigest
+	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{
+		"repositoryUrl": r.RepositoryURL,
+		"imageRef":      r.ImageRef,
+	})
+}
+
+// pushedImage is one ECR repository of the stack (scan on push, lifecycle
+// policy) and an image built for the tasks' architecture and pushed there.
+func pushedImage(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider, component string, build docker.DockerBuildArgs, child pulumi.ResourceOption) (*ecr.Repository, *docker.Image, error) {
+	repoName := cfg.Name(component)
 	repo, err := ecr.NewRepository(ctx, repoName, &ecr.RepositoryArgs{
 		Name: pulumi.String(repoName),
 		ImageScanningConfiguration: ecr.RepositoryImageScanningConfigurationArgs{
@@ -53,17 +99,17 @@ func newRegistry(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider
 		Tags:               componentTags("registry", repoName),
 	}, child, pulumi.Protect(cfg.AWS.ProtectData), pulumi.RetainOnDelete(cfg.AWS.ProtectData))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	policy, err := lifecyclePolicy(cfg.AWS.ECRKeepImages)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := ecr.NewLifecyclePolicy(ctx, repoName, &ecr.LifecyclePolicyArgs{
 		Repository: repo.Name,
 		Policy:     pulumi.String(policy),
 	}, child); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	// A fresh token on every run; pulumi-docker does not diff registry
@@ -73,13 +119,7 @@ func newRegistry(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider
 	}, pulumi.Provider(provider))
 	image, err := docker.NewImage(ctx, repoName, &docker.ImageArgs{
 		ImageName: pulumi.Sprintf("%s:%s", repo.RepositoryUrl, cfg.Stack),
-		Build: docker.DockerBuildArgs{
-			Context:        pulumi.String(webBuildContext),
-			Dockerfile:     pulumi.String(webDockerfile),
-			Platform:       pulumi.String(dockerPlatform(cfg.AWS.Architecture)),
-			BuilderVersion: docker.BuilderVersionBuilderBuildKit, // the Dockerfile uses cache mounts
-			Args:           pulumi.StringMap{"BINARY_SOURCE": pulumi.String(webBinarySource)},
-		},
+		Build:     build,
 		Registry: docker.RegistryArgs{
 			Server:   repo.RepositoryUrl,
 			Username: token.UserName(),
@@ -87,16 +127,9 @@ func newRegistry(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider
 		},
 	}, child)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-
-	r.RepositoryURL = repo.RepositoryUrl
-	r.RepositoryARN = repo.Arn
-	r.ImageRef = image.RepoDigest
-	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{
-		"repositoryUrl": r.RepositoryURL,
-		"imageRef":      r.ImageRef,
-	})
+	return repo, image, nil
 }
 
 // lifecyclePolicy keeps the newest keep images and expires the rest, so the

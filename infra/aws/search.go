@@ -2,6 +2,7 @@ package aws
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
@@ -19,17 +20,29 @@ const (
 	esContainerName      = "es"
 	esDataVolume         = "es-data"
 	esDataPath           = "/usr/share/elasticsearch/data"
-	esUser               = "elastic"
 	esNofile             = 65535
 	// Elasticsearch flushes and closes shards on SIGTERM; 120 s is the most
 	// Fargate waits before SIGKILL.
 	esStopTimeout = 120
 )
 
-// esHealthCommand asks the node itself for cluster health; a timeout
-// answers 408, which curl -f turns into a failure.
-var esHealthCommand = []string{"CMD-SHELL",
-	`curl -fsS -u "elastic:$ELASTIC_PASSWORD" "http://localhost:9200/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null || exit 1`}
+// appLongestESCall is the longest the web app waits for one Elasticsearch
+// answer: its client's response-header timeout (webapp/internal/search,
+// 30 s), which a bulk load can come close to. Service Connect's proxy ends
+// an HTTP request after 15 s unless told otherwise and would cut such a
+// call short with a 504 of its own, so the proxy's timeouts are derived
+// from this one fact. If the app's timeouts change, change it here.
+const appLongestESCall = 30 * time.Second
+
+// Service Connect's timeouts for requests to Elasticsearch: twice the
+// app's longest call per request (a bulk body also takes time to send),
+// and an idle timeout well above that (AWS's default for HTTP, written
+// out) and above the app's own idle keep-alive (Go's 90 s), so the app
+// closes idle connections before the proxy does.
+var (
+	serviceConnectPerRequestTimeout = 2 * appLongestESCall
+	serviceConnectIdleTimeout       = 5 * time.Minute
+)
 
 // Search is where the web tasks find Elasticsearch: a single-node ECS
 // service (searchMode=fargate) or an existing cluster (searchMode=external).
@@ -39,18 +52,22 @@ type Search struct {
 
 	Endpoint pulumi.StringOutput // ES_URL of the web tasks
 	// The web tasks authenticate with CredentialEnv (ES_PASSWORD for the
-	// elastic user, or ES_API_KEY) read from CredentialSecretARN.
-	CredentialEnv       string
-	CredentialSecretARN pulumi.StringOutput
-	Username            string // empty with an API key
+	// app's own user, or ES_API_KEY) read from Credential.
+	CredentialEnv string
+	Credential    *versionedSecret
+	Username      string // empty with an API key
 
 	RunsService  bool // false with searchMode=external
 	ServiceName  pulumi.StringOutput
+	ServiceARN   pulumi.StringOutput // the service's ID is its ARN
 	LogGroupName pulumi.StringOutput
 	Service      *ecs.Service // nil with searchMode=external
+	// RunningTaskDefinition is what ECS runs after this update; the
+	// program fails when that is not the revision it registered.
+	RunningTaskDefinition pulumi.StringOutput
 }
 
-func newSearch(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, cluster *Cluster, storage *Storage, opts ...pulumi.ResourceOption) (*Search, error) {
+func newSearch(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, storage *Storage, opts ...pulumi.ResourceOption) (*Search, error) {
 	s := &Search{}
 	if err := ctx.RegisterComponentResource("foodtrucks:aws:Search", cfg.Name("search"), s, opts...); err != nil {
 		return nil, err
@@ -61,31 +78,42 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, acct account, network *Ne
 	if cfg.AWS.SearchMode == config.SearchModeExternal {
 		err = s.useExternal(ctx, cfg, child)
 	} else {
-		err = s.runOnFargate(ctx, cfg, acct, network, cluster, storage, child)
+		err = s.runOnFargate(ctx, cfg, acct, network, registry, cluster, storage, child)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{
+	outputs := pulumi.Map{
 		"endpoint":    s.Endpoint,
 		"serviceName": s.ServiceName,
-	})
+	}
+	if s.RunsService {
+		outputs["runningTaskDefinition"] = s.RunningTaskDefinition
+	}
+	return s, ctx.RegisterResourceOutputs(s, outputs)
 }
 
 func (s *Search) useExternal(ctx *pulumi.Context, cfg config.Config, child pulumi.ResourceOption) error {
-	secret, _, err := newSecret(ctx, cfg, "search", "es-api-key", cfg.AWS.ExternalAPIKey, child)
+	apiKey, err := newSecret(ctx, cfg, "search", "es-api-key", cfg.AWS.ExternalAPIKey, child)
 	if err != nil {
 		return err
 	}
 	s.Endpoint = pulumi.String(cfg.AWS.ExternalESURL).ToStringOutput()
-	s.CredentialEnv, s.CredentialSecretARN = "ES_API_KEY", secret.Arn
+	s.CredentialEnv, s.Credential = "ES_API_KEY", apiKey
 	s.ServiceName = pulumi.String("").ToStringOutput()
+	s.ServiceARN = pulumi.String("").ToStringOutput()
 	s.LogGroupName = pulumi.String("").ToStringOutput()
 	return nil
 }
 
-func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, cluster *Cluster, storage *Storage, child pulumi.ResourceOption) error {
-	secret, secretVersion, err := newSecret(ctx, cfg, "search", "es-password", cfg.ESPassword, child)
+func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, storage *Storage, child pulumi.ResourceOption) error {
+	// Two credentials: elastic's stays in this container; the app's user is
+	// created here (esStartCommand) and handed to the web tasks.
+	elastic, err := newSecret(ctx, cfg, "search", "es-password", cfg.ESPassword, child)
+	if err != nil {
+		return err
+	}
+	app, err := newSecret(ctx, cfg, "search", "es-app-password", cfg.ESAppPassword(), child)
 	if err != nil {
 		return err
 	}
@@ -93,9 +121,15 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 	if err != nil {
 		return err
 	}
-	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", acct, executionGrants{
-		LogGroupARN: logGroup.Arn, SecretARN: secret.Arn,
-	}, child)
+	// The image: Elastic's, by tag, or with awsEsImageMirror the same image
+	// from the stack's repository, by digest.
+	image := pulumi.String(cfg.ESImage + ":" + cfg.ESVersion).ToStringOutput()
+	grants := executionGrants{LogGroupARN: logGroup.Arn, SecretARNs: []pulumi.StringOutput{elastic.ARN, app.ARN}}
+	if registry.MirrorsES {
+		image = registry.ESImageRef
+		grants.RepositoryARN, grants.PullsFromECR = registry.ESRepositoryARN, true
+	}
+	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", acct, grants, child)
 	if err != nil {
 		return err
 	}
@@ -104,9 +138,12 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		return err
 	}
 
-	image := cfg.ESImage + ":" + cfg.ESVersion
-	containers := pulumi.All(logGroup.Name, secret.Arn).ApplyT(func(v []any) (string, error) {
-		return marshalContainers(esContainer(cfg, image, v[0].(string), acct.Region, v[1].(string), storage != nil))
+	containers := pulumi.All(logGroup.Name, elastic.ValueFrom, app.ValueFrom, image).ApplyT(func(v []any) (string, error) {
+		es, err := esContainer(cfg, v[3].(string), v[0].(string), acct.Region, v[1].(string), v[2].(string), storage != nil)
+		if err != nil {
+			return "", err
+		}
+		return marshalContainers(es)
 	}).(pulumi.StringOutput)
 
 	family := cfg.Name("es")
@@ -132,7 +169,7 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		return err
 	}
 
-	dependsOn := append([]pulumi.Resource{executionPolicy, secretVersion}, taskDependsOn...)
+	dependsOn := append([]pulumi.Resource{executionPolicy, elastic.Version, app.Version}, taskDependsOn...)
 	if storage != nil {
 		dependsOn = append(dependsOn, storage.MountTargets...)
 	}
@@ -167,6 +204,10 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 						DnsName: pulumi.String(esServiceConnectName), Port: pulumi.Int(esPort),
 					},
 				},
+				Timeout: ecs.ServiceServiceConnectConfigurationServiceTimeoutArgs{
+					PerRequestTimeoutSeconds: pulumi.Int(int(serviceConnectPerRequestTimeout / time.Second)),
+					IdleTimeoutSeconds:       pulumi.Int(int(serviceConnectIdleTimeout / time.Second)),
+				},
 			}},
 			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
 		},
@@ -180,9 +221,10 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 	}
 
 	s.Endpoint = pulumi.Sprintf("http://%s:%d", esServiceConnectName, esPort).ToStringOutput()
-	s.CredentialEnv, s.CredentialSecretARN, s.Username = "ES_PASSWORD", secret.Arn, esUser
+	s.CredentialEnv, s.Credential, s.Username = "ES_PASSWORD", app, config.ESAppUser
 	s.RunsService, s.Service = true, service
-	s.ServiceName, s.LogGroupName = service.Name, logGroup.Name
+	s.ServiceName, s.ServiceARN, s.LogGroupName = service.Name, service.ID().ToStringOutput(), logGroup.Name
+	s.RunningTaskDefinition = checkRunsRegisteredRevision(ctx, s, cluster, service, task)
 	return nil
 }
 
@@ -257,8 +299,13 @@ func (s *Search) taskRole(ctx *pulumi.Context, cfg config.Config, acct account, 
 }
 
 // esContainer is the Elasticsearch container: the same image, version and
-// single-node settings as the local stack, with what Fargate allows.
-func esContainer(cfg config.Config, image, logGroup, region, passwordSecretARN string, persistent bool) containerDefinition {
+// single-node settings as the local stack, with what Fargate allows, and
+// the app's own user created before Elasticsearch starts.
+func esContainer(cfg config.Config, image, logGroup, region, elasticPassword, appPassword string, persistent bool) (containerDefinition, error) {
+	command, err := esStartCommand(cfg.IndexAlias)
+	if err != nil {
+		return containerDefinition{}, err
+	}
 	env := []keyValuePair{
 		{Name: "cluster.name", Value: cfg.Name("es")},
 		{Name: "discovery.type", Value: "single-node"},
@@ -287,23 +334,27 @@ func esContainer(cfg config.Config, image, logGroup, region, passwordSecretARN s
 		CPU:       0,
 		// The container's limit, not the task's, is what ES sizes its heap
 		// from (esHeapMb 0); the rest of the task is the proxy's.
-		Memory: cfg.ESMemoryMB - config.ServiceConnectProxyMemoryMB,
+		Memory:  cfg.ESMemoryMB - config.ServiceConnectProxyMemoryMB,
+		Command: command,
 		PortMappings: []portMapping{{
 			Name: esPortName, ContainerPort: esPort, HostPort: esPort, Protocol: "tcp", AppProtocol: "http",
 		}},
 		Environment: env,
-		Secrets:     []containerSecret{{Name: "ELASTIC_PASSWORD", ValueFrom: passwordSecretARN}},
+		Secrets: []containerSecret{
+			{Name: "ELASTIC_PASSWORD", ValueFrom: elasticPassword},
+			{Name: esAppPasswordEnv, ValueFrom: appPassword},
+		},
 		MountPoints: mounts,
 		VolumesFrom: []volumeFrom{},
 		Ulimits:     []ulimit{{Name: "nofile", SoftLimit: esNofile, HardLimit: esNofile}},
 		HealthCheck: &healthCheck{
-			Command: esHealthCommand, Interval: 15, Timeout: 10, Retries: 5,
+			Command: esLivenessCommand, Interval: 15, Timeout: 10, Retries: 5,
 			// First start on EFS creates the data directory layout; give it time.
 			StartPeriod: 180,
 		},
 		LogConfiguration: awsLogs(logGroup, region, "es"),
 		StopTimeout:      esStopTimeout,
-	}
+	}, nil
 }
 
 // serviceConnectLogs sends the Service Connect proxy's own logs to the

@@ -15,8 +15,8 @@ import (
 // with AWS WAF, in the own-VPC shape, and without CloudFront (awsEdge none,
 // with and without HTTPS).
 var securityChoices = map[string]map[string]any{
-	"fargate-efs":       nil,
-	"fargate-ephemeral": {"searchStorage": "ephemeral"},
+	"fargate-ephemeral": nil, // the default
+	"fargate-efs":       efsStorage,
 	"external":          externalSearch,
 	"custom-domain":     {"awsDomainName": testDomain, "awsCertificateArn": testCertificate},
 	"waf":               {"awsWaf": true},
@@ -274,7 +274,7 @@ func TestTasksGetNoPublicIPAndRunInPrivateSubnets(t *testing.T) {
 }
 
 func TestFileSystemIsEncryptedAtRestAndInTransit(t *testing.T) {
-	p := deployProd(t, nil)
+	p := deployProd(t, efsStorage)
 	fs := p.Must(t, "aws:efs/fileSystem:FileSystem", name+"es-data")
 	if in(fs.Inputs, "encrypted") != true {
 		t.Errorf("file system not encrypted at rest: %v", fs.Inputs["encrypted"])
@@ -397,7 +397,7 @@ func TestNoIAMStatementAllowsEveryAction(t *testing.T) {
 		for _, r := range p.OfType("aws:iam/role:Role") {
 			docs = append(docs, str(r.Inputs, "assumeRolePolicy"))
 		}
-		for _, typ := range []string{"aws:iam/rolePolicy:RolePolicy", "aws:efs/fileSystemPolicy:FileSystemPolicy"} {
+		for _, typ := range []string{"aws:iam/rolePolicy:RolePolicy", "aws:efs/fileSystemPolicy:FileSystemPolicy", "aws:sns/topicPolicy:TopicPolicy"} {
 			for _, r := range p.OfType(typ) {
 				docs = append(docs, str(r.Inputs, "policy"))
 			}

@@ -32,11 +32,23 @@ func newLogGroup(ctx *pulumi.Context, cfg config.Config, component string, opts 
 	}, opts...)
 }
 
+// versionedSecret is one credential in Secrets Manager and the version of
+// it this update wrote. Containers name the version, not only the secret
+// (ARN:json-key:version-stage:version-id, the first two left empty): a new
+// value makes new task definitions and so a rollout, and every task of an
+// older revision, autoscaled ones included, keeps reading the value it was
+// deployed with instead of whatever is current.
+type versionedSecret struct {
+	ARN       pulumi.StringOutput // what the execution role may read
+	ValueFrom pulumi.StringOutput // what a container's secrets entry names
+	Version   *secretsmanager.SecretVersion
+}
+
 // newSecret stores one credential in Secrets Manager; ECS hands it to the
 // containers that list it under `secrets`. The value also lives encrypted
 // in the stack config, so destroy deletes the secret at once instead of
 // keeping it for a recovery window.
-func newSecret(ctx *pulumi.Context, cfg config.Config, component, purpose, value string, opts ...pulumi.ResourceOption) (*secretsmanager.Secret, *secretsmanager.SecretVersion, error) {
+func newSecret(ctx *pulumi.Context, cfg config.Config, component, purpose, value string, opts ...pulumi.ResourceOption) (*versionedSecret, error) {
 	name := cfg.Name(purpose)
 	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
 		Description:          pulumi.String(strings.ReplaceAll(purpose, "-", " ") + " of the " + cfg.Stack + " stack"),
@@ -44,16 +56,20 @@ func newSecret(ctx *pulumi.Context, cfg config.Config, component, purpose, value
 		Tags:                 componentTags(component, name),
 	}, opts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	version, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
 		SecretId:     secret.ID(),
 		SecretString: pulumi.ToSecret(pulumi.String(value)).(pulumi.StringOutput),
 	}, opts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return secret, version, nil
+	return &versionedSecret{
+		ARN:       secret.Arn,
+		ValueFrom: pulumi.Sprintf("%s:::%s", secret.Arn, version.VersionId),
+		Version:   version,
+	}, nil
 }
 
 // fargateTask is what every task definition of the stack shares: a Fargate

@@ -20,8 +20,8 @@ func TestResourceTreePerSearchChoice(t *testing.T) {
 		golden    string
 		overrides map[string]any
 	}{
-		{"tree-fargate-efs.golden", nil},
-		{"tree-fargate-ephemeral.golden", map[string]any{"searchStorage": "ephemeral"}},
+		{"tree-fargate-ephemeral.golden", nil}, // the default
+		{"tree-fargate-efs.golden", efsStorage},
 		{"tree-external.golden", externalSearch},
 	} {
 		t.Run(strings.TrimSuffix(tc.golden, ".golden"), func(t *testing.T) {
@@ -48,8 +48,8 @@ func TestResourceTreePerSearchChoice(t *testing.T) {
 // What each search choice adds or leaves out, stated directly.
 func TestSearchChoicesDifferOnlyInSearchAndStorage(t *testing.T) {
 	count := func(p *prod, typ string) int { return len(p.OfType(typ)) }
-	efs := deployProd(t, nil)
-	ephemeral := deployProd(t, map[string]any{"searchStorage": "ephemeral"})
+	efs := deployProd(t, efsStorage)
+	ephemeral := deployProd(t, nil)
 	external := deployProd(t, externalSearch)
 
 	for _, tc := range []struct {
@@ -66,9 +66,14 @@ func TestSearchChoicesDifferOnlyInSearchAndStorage(t *testing.T) {
 		{"aws:ecs/taskDefinition:TaskDefinition", 2, 2, 1},
 		{"aws:ec2/securityGroup:SecurityGroup", 4, 3, 2},
 		{"aws:iam/role:Role", 3, 2, 1}, // execution roles per service + the ES task role with EFS
-		{"aws:cloudwatch/logGroup:LogGroup", 2, 2, 1},
-		{"aws:secretsmanager/secret:Secret", 1, 1, 1}, // ES password, or the external API key
-		{"aws:cloudwatch/metricAlarm:MetricAlarm", 3, 3, 2},
+		// Each service's, plus Container Insights' own.
+		{"aws:cloudwatch/logGroup:LogGroup", 3, 3, 2},
+		// The elastic and the app user's passwords, or the external API key.
+		{"aws:secretsmanager/secret:Secret", 2, 2, 1},
+		{"aws:cloudwatch/metricAlarm:MetricAlarm", 6, 6, 4},
+		{"aws:cloudwatch/logMetricFilter:LogMetricFilter", 1, 1, 0}, // cluster health RED
+		{"aws:cloudwatch/eventRule:EventRule", 2, 2, 1},             // failed deployments; ES task stops
+		{"aws:cloudwatch/eventTarget:EventTarget", 2, 2, 1},
 		{"aws:lb/loadBalancer:LoadBalancer", 1, 1, 1},
 		{"aws:ecr/repository:Repository", 1, 1, 1},
 		{"docker:index/image:Image", 1, 1, 1},

@@ -46,6 +46,10 @@ type Web struct {
 	LoadBalancerDNSName   pulumi.StringOutput
 	LoadBalancerARNSuffix pulumi.StringOutput // CloudWatch's dimension value
 	TargetGroupARNSuffix  pulumi.StringOutput
+	ServiceARN            pulumi.StringOutput // the service's ID is its ARN
+	// RunningTaskDefinition is what ECS runs after this update; the
+	// program fails when that is not the revision it registered.
+	RunningTaskDefinition pulumi.StringOutput
 }
 
 func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, search *Search, opts ...pulumi.ResourceOption) (*Web, error) {
@@ -60,7 +64,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		return nil, err
 	}
 	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "web", acct, executionGrants{
-		LogGroupARN: logGroup.Arn, SecretARN: search.CredentialSecretARN,
+		LogGroupARN: logGroup.Arn, SecretARNs: []pulumi.StringOutput{search.Credential.ARN},
 		RepositoryARN: registry.RepositoryARN, PullsFromECR: true,
 	}, child)
 	if err != nil {
@@ -72,7 +76,15 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		return nil, err
 	}
 
-	containers := pulumi.All(registry.ImageRef, logGroup.Name, search.Endpoint, search.CredentialSecretARN).ApplyT(func(v []any) (string, error) {
+	inputs := []any{registry.ImageRef, logGroup.Name, search.Endpoint, search.Credential.ValueFrom}
+	if search.RunsService {
+		// Elasticsearch first: the web tasks' new definition exists only
+		// once ECS runs this update's Elasticsearch revision, so a rotated
+		// password is live there before a web task uses it, and a rolled
+		// back Elasticsearch leaves the web service as it was.
+		inputs = append(inputs, search.RunningTaskDefinition)
+	}
+	containers := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
 		return marshalContainers(webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string)))
 	}).(pulumi.StringOutput)
 
@@ -139,9 +151,12 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 	w.ServiceName, w.LogGroupName = service.Name, logGroup.Name
 	w.LoadBalancerARN, w.LoadBalancerDNSName = balancer.Arn, balancer.DnsName
 	w.LoadBalancerARNSuffix, w.TargetGroupARNSuffix = balancer.ArnSuffix, targetGroup.ArnSuffix
+	w.ServiceARN = service.ID().ToStringOutput()
+	w.RunningTaskDefinition = checkRunsRegisteredRevision(ctx, w, cluster, service, task)
 	return w, ctx.RegisterResourceOutputs(w, pulumi.Map{
-		"url":         w.URL,
-		"serviceName": w.ServiceName,
+		"url":                   w.URL,
+		"serviceName":           w.ServiceName,
+		"runningTaskDefinition": w.RunningTaskDefinition,
 	})
 }
 
@@ -311,11 +326,17 @@ func webContainer(cfg config.Config, search *Search, image, logGroup, region, es
 	if search.Username != "" {
 		env = append(env, keyValuePair{Name: "ES_USERNAME", Value: search.Username})
 	}
+	memory := 0 // no container limit: the task's is the app's alone
+	if search.RunsService {
+		// A Service Connect client: the proxy in the task keeps its share.
+		memory = cfg.AWS.WebMemoryMB - config.ServiceConnectProxyMemoryMB
+	}
 	return containerDefinition{
 		Name:                   webContainerName,
 		Image:                  image,
 		Essential:              true,
 		CPU:                    0,
+		Memory:                 memory,
 		User:                   webUser,
 		ReadonlyRootFilesystem: true,
 		PortMappings: []portMapping{{

@@ -28,9 +28,13 @@ const (
 	CloudFrontCertificateRegion = "us-east-1"
 )
 
-// ServiceConnectProxyMemoryMB is the share of a task's memory left to the
-// proxy ECS Service Connect adds to every task (AWS advises 64 MiB).
-const ServiceConnectProxyMemoryMB = 64
+// The share of a task ECS Service Connect's proxy needs: AWS advises
+// adding 256 CPU units and 64 MiB to a task for it. Container limits leave
+// the memory free; task sizes must leave the CPU.
+const (
+	ServiceConnectProxyMemoryMB = 64
+	ServiceConnectProxyCPU      = 256
+)
 
 var (
 	searchModes    = []string{SearchModeFargate, SearchModeExternal}
@@ -151,6 +155,12 @@ func (c Config) validateAWS() []error {
 	}
 
 	errs = append(errs, c.validateAWSSearch()...)
+	// The web tasks are Service Connect clients only when Elasticsearch
+	// runs in the stack; then their proxy takes its 256 units off the task.
+	if a.SearchMode == SearchModeFargate && a.WebCPU > 0 && a.WebCPU < 2*ServiceConnectProxyCPU {
+		add("awsWebCpu: %d leaves the web app nothing beside the Service Connect proxy's %d CPU units (searchMode %s); use at least %d with awsWebMemoryMb 1024",
+			a.WebCPU, ServiceConnectProxyCPU, SearchModeFargate, 2*ServiceConnectProxyCPU)
+	}
 
 	errs = append(errs, c.validateAWSEdge()...)
 	if a.AlarmEmail != "" {

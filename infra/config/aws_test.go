@@ -15,10 +15,10 @@ func validAWS() Config {
 	c.WebReplicas = 2
 	c.AWS = AWSConfig{
 		Region: "us-east-1", AZCount: 2, NATGateways: 1, Architecture: ArchitectureX86,
-		WebCPU: 256, WebMemoryMB: 512, WebMinTasks: 2, WebMaxTasks: 6, ESCPU: 1024,
+		WebCPU: 512, WebMemoryMB: 1024, WebMinTasks: 2, WebMaxTasks: 6, ESCPU: 1024,
 		ECRKeepImages: 10, ECRForceDelete: true,
-		SearchMode: SearchModeFargate, SearchStorage: SearchStorageEFS,
-		Edge: EdgeCloudFront, LogRetentionDays: 30, EFSBackups: true,
+		SearchMode: SearchModeFargate, SearchStorage: SearchStorageEphemeral,
+		Edge: EdgeCloudFront, LogRetentionDays: 30,
 	}
 	return c
 }
@@ -26,12 +26,12 @@ func validAWS() Config {
 func TestValidateAWSAcceptsTheProdDefaultsAndSensibleVariations(t *testing.T) {
 	for name, change := range map[string]func(*Config){
 		"defaults":                  func(*Config) {},
-		"ephemeral storage":         func(c *Config) { c.AWS.SearchStorage = SearchStorageEphemeral },
+		"EFS storage with backups":  func(c *Config) { c.AWS.SearchStorage, c.AWS.EFSBackups = SearchStorageEFS, true },
 		"Graviton":                  func(c *Config) { c.AWS.Architecture = ArchitectureARM64 },
 		"one NAT per zone":          func(c *Config) { c.AWS.AZCount, c.AWS.NATGateways = 3, 3 },
 		"six zones":                 func(c *Config) { c.AWS.AZCount = 6 },
 		"web 1 vCPU 8 GiB":          func(c *Config) { c.AWS.WebCPU, c.AWS.WebMemoryMB = 1024, 8192 },
-		"web 256 with 2 GiB":        func(c *Config) { c.AWS.WebMemoryMB = 2048 },
+		"web 512 with 4 GiB":        func(c *Config) { c.AWS.WebMemoryMB = 4096 },
 		"ES 8 vCPU 20 GiB":          func(c *Config) { c.AWS.ESCPU, c.ESMemoryMB = 8192, 20480 },
 		"ES heap leaves proxy room": func(c *Config) { c.ESHeapMB = 992 },
 		"replicas at the ceiling":   func(c *Config) { c.WebReplicas = 6 },
@@ -67,6 +67,13 @@ func TestValidateAWSAcceptsTheProdDefaultsAndSensibleVariations(t *testing.T) {
 			c.AWS.ExternalESURL, c.AWS.ExternalAPIKey = "https://trucks.es.us-east-1.aws.elastic.cloud", "a2V5OnNlY3JldA=="
 			// The ES task's keys are not judged when no ES task runs.
 			c.ESSecurity, c.ESPassword, c.AWS.ESCPU = false, "", 0
+		},
+		"external cluster, web 256": func(c *Config) {
+			c.AWS.SearchMode = SearchModeExternal
+			c.AWS.ExternalESURL, c.AWS.ExternalAPIKey = "https://trucks.es.us-east-1.aws.elastic.cloud", "a2V5OnNlY3JldA=="
+			c.ESSecurity, c.ESPassword, c.AWS.ESCPU = false, "", 0
+			// No Service Connect proxy in the web tasks without an ES service.
+			c.AWS.WebCPU, c.AWS.WebMemoryMB = 256, 512
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -111,7 +118,8 @@ func TestValidateAWSNamesTheKeyAndWhatIsAllowed(t *testing.T) {
 		}, `awsPublicSubnetIds: "public-b" is not a subnet ID (subnet-…)`},
 		{"architecture", func(c *Config) { c.AWS.Architecture = "arm64" }, `awsArchitecture: "arm64" is not one of X86_64, ARM64`},
 		{"web memory does not pair", func(c *Config) { c.AWS.WebCPU, c.AWS.WebMemoryMB = 1024, 1024 }, "awsWebMemoryMb: 1024 MiB does not pair with awsWebCpu 1024 on Fargate; 1024 CPU units take 2048–8192 MiB in steps of 1024"},
-		{"web 256 with 4 GiB", func(c *Config) { c.AWS.WebMemoryMB = 4096 }, "awsWebMemoryMb: 4096 MiB does not pair with awsWebCpu 256 on Fargate; 256 CPU units take 512, 1024 or 2048 MiB"},
+		{"web 256 with 4 GiB", func(c *Config) { c.AWS.WebCPU, c.AWS.WebMemoryMB = 256, 4096 }, "awsWebMemoryMb: 4096 MiB does not pair with awsWebCpu 256 on Fargate; 256 CPU units take 512, 1024 or 2048 MiB"},
+		{"web 256 beside the proxy", func(c *Config) { c.AWS.WebCPU, c.AWS.WebMemoryMB = 256, 512 }, "awsWebCpu: 256 leaves the web app nothing beside the Service Connect proxy's 256 CPU units (searchMode fargate); use at least 512 with awsWebMemoryMb 1024"},
 		{"web memory off the step", func(c *Config) { c.AWS.WebCPU, c.AWS.WebMemoryMB = 8192, 20000 }, "awsWebMemoryMb: 20000 MiB does not pair with awsWebCpu 8192 on Fargate; 8192 CPU units take 16384–61440 MiB in steps of 4096"},
 		{"web cpu not a size", func(c *Config) { c.AWS.WebCPU = 300 }, "awsWebCpu: 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384"},
 		{"ES memory does not pair", func(c *Config) { c.ESMemoryMB = 1024 }, "esMemoryMb: 1024 MiB does not pair with awsEsCpu 1024 on Fargate; 1024 CPU units take 2048–8192 MiB in steps of 1024"},
@@ -209,5 +217,24 @@ func TestFargateTaskSizeValid(t *testing.T) {
 		if got := FargateTaskSizeValid(tc.cpu, tc.memoryMB); got != tc.valid {
 			t.Errorf("FargateTaskSizeValid(%d, %d) = %v, want %v", tc.cpu, tc.memoryMB, got, tc.valid)
 		}
+	}
+}
+
+func TestAppPasswordIsDerivedFromTheElasticPasswordOneWay(t *testing.T) {
+	c := validAWS()
+	first := c.ESAppPassword()
+	if len(first) != 64 || strings.Contains(first, c.ESPassword) {
+		t.Errorf("app password %q: want 64 hex characters that do not contain esPassword", first)
+	}
+	if again := c.ESAppPassword(); again != first {
+		t.Errorf("derivation is not stable: %q then %q", first, again)
+	}
+	c.ESPassword = "rotated-password"
+	if c.ESAppPassword() == first {
+		t.Errorf("rotating esPassword left the app password unchanged")
+	}
+	c.ESPassword = ""
+	if got := c.ESAppPassword(); got != "" {
+		t.Errorf("no esPassword, yet app password %q", got)
 	}
 }

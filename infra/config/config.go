@@ -70,6 +70,7 @@ type AWSConfig struct {
 	ESCPU          int    // key "awsEsCpu": Fargate CPU units of the ES task; ESMemoryMB must pair with it
 	ECRKeepImages  int    // key "awsEcrKeepImages": lifecycle policy keeps the newest N
 	ECRForceDelete bool   // key "awsEcrForceDelete": destroy deletes the repository with its images
+	ESImageMirror  bool   // key "awsEsImageMirror": copy the Elasticsearch image into the stack's ECR
 
 	// Search engine
 	SearchMode     string // key "searchMode": fargate | external

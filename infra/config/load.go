@@ -66,6 +66,7 @@ func Load(ctx *pulumi.Context) (Config, error) {
 		ESCPU:            r.integer("awsEsCpu"),
 		ECRKeepImages:    r.integer("awsEcrKeepImages"),
 		ECRForceDelete:   r.boolean("awsEcrForceDelete"),
+		ESImageMirror:    r.boolean("awsEsImageMirror"),
 		SearchMode:       r.str("searchMode"),
 		SearchStorage:    r.str("searchStorage"),
 		ExternalESURL:    r.str("externalEsUrl"),

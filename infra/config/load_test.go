@@ -43,8 +43,8 @@ func TestLoadReadsPulumiYamlDefaultsUnderTheDevStack(t *testing.T) {
 		AWS: config.AWSConfig{
 			AZCount: 2, NATGateways: 1, PublicSubnetIDs: []string{}, PrivateSubnetIDs: []string{},
 			Architecture: "X86_64", WebCPU: 256, WebMemoryMB: 512, WebMinTasks: 1, WebMaxTasks: 4,
-			ESCPU: 1024, ECRKeepImages: 10, ECRForceDelete: true, SearchMode: "fargate", SearchStorage: "efs",
-			Edge: "cloudfront", LogRetentionDays: 30, EFSBackups: true,
+			ESCPU: 1024, ECRKeepImages: 10, ECRForceDelete: true, SearchMode: "fargate", SearchStorage: "ephemeral",
+			Edge: "cloudfront", LogRetentionDays: 30, EFSBackups: false,
 		},
 	}
 	if !reflect.DeepEqual(cfg, want) {

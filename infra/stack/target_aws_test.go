@@ -17,6 +17,9 @@ func TestRunProdStackReachesTheAWSTarget(t *testing.T) {
 		Stack:   "prod",
 		Secrets: map[string]string{"esPassword": "test-elastic-password"},
 		Invokes: stacktest.AWSInvokes("us-east-1", 6),
+		// EFS is an opt-in (the default is the task's own storage); with it
+		// every noun has its component.
+		Overrides: map[string]any{"searchStorage": "efs"},
 	}
 	run := stacktest.RunProgram(t, opts, stack.Run)
 	if run.Err != nil {

@@ -121,10 +121,14 @@ func (r *Recorder) Call(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	return fn(a.Args)
 }
 
-// standardOutputs are what the Docker provider computes, derived from the
-// inputs so that a changed input changes them like it would for real.
+// standardOutputs are what the Docker provider (and, for the outputs the
+// program reads back, the AWS provider) computes, derived from the inputs
+// so that a changed input changes them like it would for real.
 func standardOutputs(res *Resource) map[string]any {
 	switch res.Type {
+	case "aws:ecs/taskDefinition:TaskDefinition":
+		// The region is the provider's; the tests' stacks use us-east-1.
+		return map[string]any{"arn": TaskDefinitionARN("us-east-1", fmt.Sprint(res.Inputs["family"]), MockTaskDefinitionRevision), "revision": MockTaskDefinitionRevision}
 	case "docker:index/image:Image":
 		// With SkipPush the provider reports the local image ID as repoDigest.
 		return map[string]any{"repoDigest": "sha256:" + digest(res.Inputs), "baseImageName": res.Inputs["imageName"]}

@@ -1,0 +1,60 @@
+package aws
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// A service waits for steady state, but the AWS provider calls a service
+// steady when it has one deployment and as many running tasks as desired
+// (terraform-provider-aws, internal/service/ecs/service.go,
+// statusServiceWaitForStable). A deployment the circuit breaker rolled
+// back ends exactly so, on the previous task definition, and `pulumi up`
+// would report success. So once the service update has finished, the
+// program reads the service back and fails unless ECS runs the revision
+// this update registered.
+
+// rolledBackError is what `pulumi up` prints after ECS rolled back.
+type rolledBackError struct {
+	service, cluster    string
+	registered, running string // task definition ARNs
+}
+
+func (e rolledBackError) Error() string {
+	return fmt.Sprintf("ECS rolled back service %s: it runs task definition %s, not %s that this update registered. "+
+		"The new revision did not become healthy and the deployment circuit breaker restored the previous one. "+
+		"Find out why in the service's events and the stopped tasks' reasons "+
+		"(aws ecs describe-services --cluster %s --services %s), fix it, and run pulumi up again",
+		e.service, familyRevision(e.running), familyRevision(e.registered), e.cluster, e.service)
+}
+
+// familyRevision shortens a task definition ARN to family:revision.
+func familyRevision(arn string) string {
+	if i := strings.LastIndex(arn, "task-definition/"); i >= 0 {
+		return arn[i+len("task-definition/"):]
+	}
+	return arn
+}
+
+// checkRunsRegisteredRevision is the task definition ECS runs for service
+// after the update, or an error when it is not task's. A preview deploys
+// nothing, so it checks nothing.
+func checkRunsRegisteredRevision(ctx *pulumi.Context, parent pulumi.Resource, cluster *Cluster, service *ecs.Service, task *ecs.TaskDefinition) pulumi.StringOutput {
+	if ctx.DryRun() {
+		return task.Arn
+	}
+	running := ecs.LookupServiceOutput(ctx, ecs.LookupServiceOutputArgs{
+		ClusterArn:  cluster.ARN,
+		ServiceName: service.Name,
+	}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{service}))
+	return pulumi.All(running.TaskDefinition(), task.Arn, service.Name, cluster.Name).ApplyT(func(v []any) (string, error) {
+		runs, registered := v[0].(string), v[1].(string)
+		if runs != registered {
+			return "", rolledBackError{service: v[2].(string), cluster: v[3].(string), registered: registered, running: runs}
+		}
+		return runs, nil
+	}).(pulumi.StringOutput)
+}

@@ -1,0 +1,69 @@
+package aws_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
+)
+
+// A deployment the circuit breaker rolled back ends "steady" on the old
+// revision, so the provider's wait succeeds. The program reads the service
+// back and must fail `pulumi up`, naming both revisions.
+func TestUpFailsWhenECSRolledBack(t *testing.T) {
+	for _, service := range []string{"web", "es"} {
+		t.Run(service, func(t *testing.T) {
+			rolledBack := name + service
+			p := runProd(t, nil, stacktest.ECSServiceRuns(testRegion, func(s string) int {
+				if s == rolledBack {
+					return deployedRevision - 1 // ECS restored the previous revision
+				}
+				return deployedRevision
+			}))
+			if p.Err == nil {
+				t.Fatalf("the program succeeded although ECS runs %s:%d, not the registered :%d", rolledBack, deployedRevision-1, deployedRevision)
+			}
+			want := "ECS rolled back service " + rolledBack + ": it runs task definition " + rolledBack + ":6, not " + rolledBack + ":7 that this update registered."
+			if !strings.Contains(p.Err.Error(), want) {
+				t.Errorf("error = %v\nwant it to contain %q", p.Err, want)
+			}
+			t.Logf("pulumi up fails with: %v", p.Err)
+		})
+	}
+}
+
+func TestUpSucceedsWhenECSRunsTheRegisteredRevisions(t *testing.T) {
+	for choice, overrides := range map[string]map[string]any{"fargate": nil, "external": externalSearch} {
+		p := deployProd(t, overrides)
+		lookups := 0
+		for _, tok := range p.Invokes() {
+			if tok == "aws:ecs/getService:getService" {
+				lookups++
+			}
+		}
+		// One read-back per ECS service of the stack.
+		if want := len(p.OfType("aws:ecs/service:Service")); lookups != want {
+			t.Errorf("%s: %d service read-backs, want %d (one per service)", choice, lookups, want)
+		}
+	}
+}
+
+// Elasticsearch first: when ECS rolled Elasticsearch back, the web service
+// is left as it was (its new task definition is never registered), so web
+// tasks never use a password Elasticsearch does not have.
+func TestWebRollsOutOnlyAfterElasticsearchDid(t *testing.T) {
+	p := runProd(t, nil, stacktest.ECSServiceRuns(testRegion, func(s string) int {
+		if s == name+"es" {
+			return deployedRevision - 1
+		}
+		return deployedRevision
+	}))
+	if p.Err == nil || !strings.Contains(p.Err.Error(), "ECS rolled back service "+name+"es") {
+		t.Fatalf("error = %v, want the Elasticsearch rollback", p.Err)
+	}
+	for _, typ := range []string{"aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service"} {
+		if r := p.Find(typ, name+"web"); r != nil {
+			t.Errorf("%s %s was registered although Elasticsearch's deployment was rolled back", typ, r.Name)
+		}
+	}
+}
