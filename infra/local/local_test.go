@@ -378,7 +378,7 @@ func TestBindAddressIsConfigurable(t *testing.T) {
 // The Docker provider reads the ignore file from the build context under
 // the name .dockerignore (for a file named Dockerfile); the docker CLI falls
 // back to the same file. Without it the context hash would cover
-// .pulumi-state and .git, which change on every up, and the web containers
+// the Pulumi state (.pulumi/) and .git, which change on every up, and the web containers
 // would be replaced each time.
 func TestTheBuildContextIgnoreFileKeepsStateOut(t *testing.T) {
 	root, err := stacktest.RepoRoot()

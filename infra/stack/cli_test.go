@@ -1,13 +1,16 @@
 package stack_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
 )
 
 // These tests run the real Pulumi CLI in a temporary clone with its own
@@ -225,4 +228,36 @@ PULUMI_BACKEND_URL=file://$d/st PULUMI_CONFIG_PASSPHRASE=an-old-random-one pulum
 	}
 	r = c.Run(t, "make preview STACK=prod", "PULUMI_CONFIG_PASSPHRASE=an-old-random-one")
 	requireBoundary(t, r)
+}
+
+// State lost (git clean -fdx removed .pulumi/) while the dev containers
+// still run: Pulumi would fail on the first name clash; make says what
+// happened and prints the commands that clear them. The stand-in container
+// carries the dev stack's labels and nothing else of it.
+func TestMakeExplainsLostStateWhenDevContainersRemain(t *testing.T) {
+	c := stacktest.NewClone(t, stacktest.CLI(t))
+	dockertest.Require(t)
+	image := dockertest.BuildWebImage(t)
+	name := "foodtrucks-test-leftover-" + dockertest.RunID()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// The test image is labelled foodtrucks.test=1, which make rightly
+	// skips; this container must look like the stack's own, so it clears it.
+	if _, err := dockertest.Docker(ctx, "create", "--name", name, "--label", "project=foodtrucks", "--label", "stack=dev",
+		"--label", dockertest.TestLabel+"=", image); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := dockertest.Docker(ctx, "rm", "-f", name); err != nil {
+			t.Errorf("removing %s: %v", name, err)
+		}
+	})
+	r := c.Run(t, "make up")
+	t.Logf("\n%s", r)
+	if r.Err == nil || !strings.Contains(r.Output, `The backend has no stack "dev", but Docker still runs containers of one`) ||
+		!strings.Contains(r.Output, "docker rm -f") || strings.Contains(r.Output, "Created stack") {
+		t.Errorf("make up with dev containers and no state: want the explanation and no new stack")
+	}
 }

@@ -103,7 +103,9 @@ if "$pulumi" stack select "$stack" >/dev/null 2>&1; then
   exit 0
 fi
 if [[ "$stack" == dev ]] && command -v docker >/dev/null 2>&1; then
-  left="$(docker ps -aq --filter label=project=foodtrucks --filter label=stack=dev 2>/dev/null || true)"
+  # (test containers, labelled foodtrucks.test, are not a stack's)
+  left="$(docker ps -a --filter label=project=foodtrucks --filter label=stack=dev \
+    --format '{{.Names}}	{{.Label "foodtrucks.test"}}' 2>/dev/null | awk -F'\t' '$2 == "" { print $1 }' || true)"
   if [[ -n "$left" ]]; then
     cat >&2 <<MSG
 The backend has no stack "dev", but Docker still runs containers of one (label stack=dev):
