@@ -60,12 +60,12 @@ destroy: pulumi ## Remove everything the stack made (STACK=dev|prod); asks first
 	$(if $(filter dev,$(STACK)),GOFLAGS=-tags=localonly) $(PULUMI_RUN) $(STACK) destroy --stack $(STACK) --run-program $(if $(filter dev,$(STACK)),$(DEV_PLUGINS)) $(if $(YES),--yes)
 
 .PHONY: up-prod
-up-prod: pulumi ## Deploy the prod stack on AWS (ECS Fargate); generates the ES password on first use
+up-prod: pulumi ## Deploy the prod stack on AWS (ECS Fargate); generates the ES password on first use; asks first (YES=1: does not)
 	$(PULUMI_RUN) prod ready
 	@test -n "$$($(PULUMI_RUN) prod config get esPassword --stack prod 2>/dev/null)" || { \
 	  head -c 24 /dev/urandom | base64 | tr -d '/+=' | $(PULUMI_RUN) prod config set --secret esPassword --stack prod; \
 	  echo "generated the Elasticsearch password (stack secret esPassword)"; }
-	$(PULUMI_RUN) prod up --stack prod
+	$(PULUMI_RUN) prod up --stack prod $(if $(YES),--yes)
 	@echo; echo "SF Food Trucks is at: $$($(PULUMI_RUN) prod stack output url --stack prod)"
 
 ## ---- build and run ----

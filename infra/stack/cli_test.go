@@ -85,6 +85,27 @@ func TestMakeTargetsReachTheLanguageHostInAFreshClone(t *testing.T) {
 	requireOK(t, c.Run(t, "git clean -fdx"), "Removing .pulumi/")
 	requireBoundary(t, c.Run(t, "make up"))
 	requireClean(t, c, "git clean -fdx and make up")
+
+	// prod: the first run makes the user's passphrase file, and writes the
+	// stack's salt and the generated esPassword into Pulumi.prod.yaml, which
+	// the README says to commit.
+	r := c.Run(t, "make up-prod YES=1")
+	requireBoundary(t, r)
+	if !strings.Contains(r.Output, "created a passphrase for the prod stack's secrets") || !strings.Contains(r.Output, "generated the Elasticsearch password") {
+		t.Errorf("make up-prod did not make the passphrase and the password on first use")
+	}
+	requireBoundary(t, c.Run(t, "make destroy STACK=prod YES=1"))
+	if st := c.Git(t, "status", "--porcelain", "--untracked-files=no"); strings.TrimSpace(st) != "M Pulumi.prod.yaml" {
+		t.Errorf("after make up-prod: git status\n%s\nwant only Pulumi.prod.yaml", st)
+	}
+	diff := c.Git(t, "diff", "-U0", "Pulumi.prod.yaml")
+	t.Logf("what make up-prod adds to Pulumi.prod.yaml (to commit):\n%s", diff)
+	for _, want := range []string{"+encryptionsalt: v1:", "+  foodtrucks:esPassword:", "+    secure: v1:"} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("Pulumi.prod.yaml diff lacks %q", want)
+		}
+	}
+	requireOK(t, c.Run(t, "bash infra/tools/pulumi/run.sh prod config get esPassword --stack prod"))
 }
 
 // The README's plain CLI commands for the dev stack, typed by hand in a
