@@ -282,3 +282,21 @@ func TestMakeExplainsLostStateWhenDevContainersRemain(t *testing.T) {
 		t.Errorf("make up with dev containers and no state: want the explanation and no new stack")
 	}
 }
+
+// retainData is a resource option: plain `pulumi destroy` uses the one the
+// last `up` recorded. make destroy runs the program (--run-program), so the
+// configuration of today decides, whatever was set since the last up. Seen
+// here by how far each gets: only a destroy that runs the program needs the
+// Go language host.
+func TestMakeDestroyRunsTheProgramSoRetainDataSetSinceTheLastUpCounts(t *testing.T) {
+	c := stacktest.NewClone(t, stacktest.CLI(t))
+	pass := "PULUMI_CONFIG_PASSPHRASE="
+	requireOK(t, c.Run(t, "pulumi stack select dev --create", pass))
+	requireOK(t, c.Run(t, "pulumi config set retainData true --stack dev", pass))
+	plain := c.Run(t, "pulumi destroy -s dev --yes --skip-plugin-pre-install", pass)
+	t.Logf("\n%s", plain)
+	if strings.Contains(plain.Output, stacktest.LanguageHostBoundary) {
+		t.Errorf("plain destroy ran the program; the contrast this test relies on is gone")
+	}
+	requireBoundary(t, c.Run(t, "make destroy YES=1"))
+}
