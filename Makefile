@@ -14,11 +14,22 @@ IMAGE    ?= foodtrucks-web:dev
 FUZZTIME ?= 10s
 SAMPLE_DATA ?= $(abspath $(CURDIR)/../shared/data)
 
-# Pulumi state stays in this checkout (no Pulumi account needed); the passphrase
-# that encrypts stack secrets is generated once and kept beside the state.
-export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
-export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(CURDIR)/.pulumi-state/passphrase
+# State and secrets (README "State and secrets"): Pulumi.yaml names the
+# backend (backend.url: file://. — the .pulumi/ folder at the repository root),
+# so these targets and `pulumi ... -s dev` typed by hand use the same stacks,
+# no login needed; PULUMI_BACKEND_URL, when set, wins for both. The dev
+# stack's passphrase is empty (its salt is committed in Pulumi.dev.yaml); the
+# prod stack's is yours. infra/tools/pulumi/run.sh sets both and explains
+# state and passphrase errors.
+PULUMI_RUN := bash infra/tools/pulumi/run.sh
 export PULUMI_SKIP_UPDATE_CHECK := true
+# The Go language host names every provider SDK in go.mod as required, so a
+# dev run would first download the AWS provider plugin (about 140 MB, over
+# 600 MB unpacked) that it never loads. This flag lets the engine fetch only
+# the plugins the program actually uses (Docker).
+DEV_PLUGINS := --skip-plugin-pre-install
+# Answer destroy's question in advance (scripts, no terminal): make destroy YES=1
+YES ?=
 
 .PHONY: help
 help: ## List the targets
@@ -26,35 +37,36 @@ help: ## List the targets
 
 ## ---- deploy ----
 
-.PHONY: state
-state:
-	@mkdir -p .pulumi-state
-	@test -s "$(PULUMI_CONFIG_PASSPHRASE_FILE)" || { umask 077; head -c 32 /dev/urandom | base64 > "$(PULUMI_CONFIG_PASSPHRASE_FILE)"; echo "created a stack-secrets passphrase in $(PULUMI_CONFIG_PASSPHRASE_FILE) (keep it)"; }
-	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (see README, Prerequisites)"; exit 1; }
+.PHONY: pulumi
+pulumi: ## Use the pulumi on PATH, or build the Pulumi CLI from source into .cache/pulumi (cold: minutes)
+	@bash infra/tools/pulumi/build.sh
 
 .PHONY: up
-up: state ## Deploy the dev stack on the local Docker engine and print the app URL
-	pulumi stack select --create dev --secrets-provider passphrase
-	GOFLAGS=-tags=localonly pulumi up --stack dev --yes
-	@echo; echo "SF Food Trucks is at: $$(pulumi stack output url --stack dev)"
+up: pulumi ## Deploy the dev stack on the local Docker engine and print the app URL
+	$(PULUMI_RUN) dev ready
+	GOFLAGS=-tags=localonly $(PULUMI_RUN) dev up --stack dev --yes $(DEV_PLUGINS)
+	@echo; echo "SF Food Trucks is at: $$($(PULUMI_RUN) dev stack output url --stack dev)"
 
 .PHONY: preview
-preview: state ## Show what `up` would change (STACK=dev|prod)
-	pulumi stack select --create $(STACK) --secrets-provider passphrase
-	$(if $(filter dev,$(STACK)),GOFLAGS=-tags=localonly) pulumi preview --stack $(STACK)
+preview: pulumi ## Show what `up` would change (STACK=dev|prod)
+	$(PULUMI_RUN) $(STACK) ready
+	$(if $(filter dev,$(STACK)),GOFLAGS=-tags=localonly) $(PULUMI_RUN) $(STACK) preview --stack $(STACK) $(if $(filter dev,$(STACK)),$(DEV_PLUGINS))
 
+# --run-program: the program runs with today's config, so retainData set
+# since the last `up` still keeps the data volume (without it, Pulumi uses
+# what the last `up` recorded).
 .PHONY: destroy
-destroy: state ## Remove everything the stack made (STACK=dev|prod); asks first
-	$(if $(filter dev,$(STACK)),GOFLAGS=-tags=localonly) pulumi destroy --stack $(STACK)
+destroy: pulumi ## Remove everything the stack made (STACK=dev|prod); asks first (YES=1: does not)
+	$(if $(filter dev,$(STACK)),GOFLAGS=-tags=localonly) $(PULUMI_RUN) $(STACK) destroy --stack $(STACK) --run-program $(if $(filter dev,$(STACK)),$(DEV_PLUGINS)) $(if $(YES),--yes)
 
 .PHONY: up-prod
-up-prod: state ## Deploy the prod stack on AWS (ECS Fargate); generates the ES password on first use
-	pulumi stack select --create prod --secrets-provider passphrase
-	@test -n "$$(pulumi config get esPassword --stack prod 2>/dev/null)" || { \
-	  head -c 24 /dev/urandom | base64 | tr -d '/+=' | pulumi config set --secret esPassword --stack prod; \
+up-prod: pulumi ## Deploy the prod stack on AWS (ECS Fargate); generates the ES password on first use; asks first (YES=1: does not)
+	$(PULUMI_RUN) prod ready
+	@test -n "$$($(PULUMI_RUN) prod config get esPassword --stack prod 2>/dev/null)" || { \
+	  head -c 24 /dev/urandom | base64 | tr -d '/+=' | $(PULUMI_RUN) prod config set --secret esPassword --stack prod; \
 	  echo "generated the Elasticsearch password (stack secret esPassword)"; }
-	pulumi up --stack prod
-	@echo; echo "SF Food Trucks is at: $$(pulumi stack output url --stack prod)"
+	$(PULUMI_RUN) prod up --stack prod $(if $(YES),--yes)
+	@echo; echo "SF Food Trucks is at: $$($(PULUMI_RUN) prod stack output url --stack prod)"
 
 ## ---- build and run ----
 
@@ -82,9 +94,12 @@ image: ## Build the web image (foodtrucks-web:dev) from a host-built static bina
 	@mkdir -p bin
 	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/foodtrucks ./webapp
 	cp /etc/ssl/certs/ca-certificates.crt bin/ca-certificates.crt
-	DOCKER_BUILDKIT=1 $(DOCKER_BUILD) build --build-arg BINARY_SOURCE=prebuilt \
-	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
-	  -f webapp/Dockerfile -t $(IMAGE) .
+	# The root .dockerignore keeps bin/ out of the context (the dev stack's
+	# image must not change with it), so this build sends its own: the
+	# Dockerfile and the two files the offline path copies.
+	tar -c webapp/Dockerfile bin/foodtrucks bin/ca-certificates.crt | DOCKER_BUILDKIT=1 $(DOCKER_BUILD) build \
+	  --build-arg BINARY_SOURCE=prebuilt --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+	  -f webapp/Dockerfile -t $(IMAGE) -
 	@docker images $(IMAGE)
 
 ## ---- test ----
@@ -94,7 +109,7 @@ esnode: ## Build the Elasticsearch test node from its published jars (cached in 
 	bash webapp/internal/search/esnode/build.sh
 
 .PHONY: test
-test: esnode ## Run every test (unit, mocks, real Docker, real browser, real ES node) and a short fuzz pass
+test: esnode pulumi ## Run every test (unit, mocks, real Docker, real browser, real ES node, real Pulumi CLI) and a short fuzz pass
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)

@@ -71,3 +71,12 @@ func hostURL(bindAddress string, port int) string {
 	}
 	return fmt.Sprintf("http://%s/", net.JoinHostPort(host, strconv.Itoa(port)))
 }
+
+// containerOptions are the resource options of every container. logOpts is
+// ignored because the provider cannot read it back: the engine adds its own
+// daemon.json log-opts (log rotation) to each container, the provider reads
+// them, and the bundled provider (terraform-provider-docker v3.8) treats any
+// difference as a reason to replace the container, on every up.
+func containerOptions() pulumi.ResourceOption {
+	return pulumi.IgnoreChanges([]string{"logOpts"})
+}

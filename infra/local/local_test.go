@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
+	"github.com/sf-foodtrucks/foodtrucks/infra/local"
 )
 
 func TestDevStackRegistersExactlyThisTree(t *testing.T) {
@@ -105,8 +107,8 @@ func TestWebContainerIsHardenedAndFindsSearchByAlias(t *testing.T) {
 		t.Errorf("web env = %q, want %q", env, wantEnv)
 	}
 	ports := objs(t, in["ports"])
-	if len(ports) != 1 || ports[0]["ip"] != "127.0.0.1" || num(t, ports[0]["external"]) != 5000 || num(t, ports[0]["internal"]) != 5000 {
-		t.Errorf("ports = %v, want 127.0.0.1:5000->5000", ports)
+	if len(ports) != 1 || ports[0]["ip"] != "127.0.0.1" || num(t, ports[0]["external"]) != 8080 || num(t, ports[0]["internal"]) != 5000 {
+		t.Errorf("ports = %v, want 127.0.0.1:8080->5000 (host port webPort, free on macOS; the app's own port inside)", ports)
 	}
 	if in["readOnly"] != true || in["user"] != "65532:65532" {
 		t.Errorf("readOnly = %v, user = %v; want a read-only root and the non-root 65532:65532", in["readOnly"], in["user"])
@@ -227,7 +229,7 @@ func TestNewElasticsearchVersionChangesOnlyItsImageAndContainer(t *testing.T) {
 func TestVolumeIsUntouchedByWebChanges(t *testing.T) {
 	base := runDev(t, nil, nil)
 	for name, change := range map[string]map[string]any{
-		"web port":        {"webPort": 8080},
+		"web port":        {"webPort": 8090},
 		"log level":       {"logLevel": "debug"},
 		"replicas":        {"webReplicas": 3},
 		"dev mode":        {"localDevMode": true},
@@ -307,16 +309,19 @@ func TestDevModeServesTheUIFromTheHost(t *testing.T) {
 }
 
 func TestReplicasListenOnConsecutiveHostPorts(t *testing.T) {
-	dev := runDev(t, map[string]any{"webReplicas": 3, "webPort": 8080}, nil)
-	for i, want := range []int{8080, 8081, 8082} {
+	dev := runDev(t, map[string]any{"webReplicas": 3, "webPort": 9090}, nil)
+	for i, want := range []int{9090, 9091, 9092} {
 		c := dev.Must(t, typeContainer, "web-"+string(rune('0'+i)))
 		p := objs(t, c.Inputs["ports"])[0]
-		if num(t, p["external"]) != want || num(t, p["internal"]) != 8080 {
-			t.Errorf("web-%d ports %v, want host %d → container 8080", i, p, want)
+		if num(t, p["external"]) != want || num(t, p["internal"]) != local.WebContainerPort {
+			t.Errorf("web-%d ports %v, want host %d → container %d", i, p, want, local.WebContainerPort)
+		}
+		if env := strs(t, c.Inputs["envs"]); !slices.Contains(env, fmt.Sprintf("PORT=%d", local.WebContainerPort)) {
+			t.Errorf("web-%d env %q: the app must listen on the container port whatever webPort is", i, env)
 		}
 	}
 	urls := stacktest.Await(t, dev.Outputs.WebURLs).Value
-	want := []string{"http://127.0.0.1:8080/", "http://127.0.0.1:8081/", "http://127.0.0.1:8082/"}
+	want := []string{"http://127.0.0.1:9090/", "http://127.0.0.1:9091/", "http://127.0.0.1:9092/"}
 	if !reflect.DeepEqual(urls, want) {
 		t.Errorf("webUrls = %v, want %v", urls, want)
 	}
@@ -343,7 +348,7 @@ func TestOutputsOfTheDevStack(t *testing.T) {
 		out  pulumi.Output
 		want any
 	}{
-		"url":         {o.URL, "http://127.0.0.1:5000/"},
+		"url":         {o.URL, "http://127.0.0.1:8080/"},
 		"networkName": {o.NetworkName, "foodtrucks-dev-network"},
 		"volumeName":  {o.VolumeName, "foodtrucks-dev-search-data"},
 		"esImage":     {o.ESImage, "docker.elastic.co/elasticsearch/elasticsearch:8.19.21"},
@@ -365,7 +370,7 @@ func TestBindAddressIsConfigurable(t *testing.T) {
 		t.Errorf("port ip = %v", p["ip"])
 	}
 	// A wildcard bind is opened in the browser through loopback.
-	if got := stacktest.Await(t, dev.Outputs.URL).Value; got != "http://127.0.0.1:5000/" {
+	if got := stacktest.Await(t, dev.Outputs.URL).Value; got != "http://127.0.0.1:8080/" {
 		t.Errorf("url = %v", got)
 	}
 }
@@ -373,7 +378,7 @@ func TestBindAddressIsConfigurable(t *testing.T) {
 // The Docker provider reads the ignore file from the build context under
 // the name .dockerignore (for a file named Dockerfile); the docker CLI falls
 // back to the same file. Without it the context hash would cover
-// .pulumi-state and .git, which change on every up, and the web containers
+// the Pulumi state (.pulumi/) and .git, which change on every up, and the web containers
 // would be replaced each time.
 func TestTheBuildContextIgnoreFileKeepsStateOut(t *testing.T) {
 	root, err := stacktest.RepoRoot()

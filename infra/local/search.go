@@ -51,6 +51,9 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage
 		Image:  image.ImageId,
 		Envs:   searchEnv(cfg),
 		Memory: pulumi.Int(cfg.ESMemoryMB),
+		// Swap limit = memory limit: no swap, and what the provider reads
+		// back (unset, Docker makes it twice the memory: an update on every up).
+		MemorySwap: pulumi.Int(cfg.ESMemoryMB),
 		Ulimits: docker.ContainerUlimitArray{
 			docker.ContainerUlimitArgs{Name: pulumi.String("nofile"), Soft: pulumi.Int(esNoFile), Hard: pulumi.Int(esNoFile)},
 		},
@@ -64,8 +67,10 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage
 			Tests:    pulumi.ToStringArray(searchHealthTest(cfg)),
 			Interval: pulumi.String("10s"),
 			Timeout:  pulumi.String("10s"),
-			// A cold start (JVM, plugins, first cluster state) takes tens of seconds.
-			StartPeriod: pulumi.String("60s"),
+			// A cold start (JVM, plugins, first cluster state) takes tens of
+			// seconds. Written as Go prints a duration ("1m0s", not "60s"):
+			// the provider reads it back that way.
+			StartPeriod: pulumi.String("1m0s"),
 			Retries:     pulumi.Int(6),
 		},
 		Restart: pulumi.String("unless-stopped"),
@@ -84,7 +89,7 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage
 			Ip:       pulumi.String(cfg.Local.BindAddress),
 		}}
 	}
-	container, err := docker.NewContainer(ctx, "elasticsearch", args, pulumi.Parent(s))
+	container, err := docker.NewContainer(ctx, "elasticsearch", args, pulumi.Parent(s), containerOptions())
 	if err != nil {
 		return nil, err
 	}

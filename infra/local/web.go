@@ -30,6 +30,15 @@ const (
 	uiMountPath = "/ui"
 )
 
+// WebContainerPort is the port the app listens on inside its container. The
+// host port is webPort (8080 by default: 5000 is taken on macOS by the
+// AirPlay receiver), so the two are independent.
+const WebContainerPort = 5000
+
+// webGraceSeconds is how long Docker waits after SIGTERM before it kills a
+// web container; the app's own drain takes at most 8s.
+const webGraceSeconds = 10
+
 // webUser is the image's own numeric non-root user; set again here so the
 // container runs unprivileged even if the image changed.
 const webUser = "65532:65532"
@@ -53,7 +62,10 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 			Context:        pulumi.String(WebBuildContext),
 			Dockerfile:     pulumi.String(WebDockerfile),
 			BuilderVersion: docker.BuilderVersionBuilderBuildKit,
-			// No platform: the engine's own, so nothing runs emulated.
+			// No platform: the provider then builds for its own
+			// architecture (the plugin's, not the engine's): an x86 Pulumi
+			// under Rosetta on an ARM Mac builds amd64 images. Set
+			// DOCKER_DEFAULT_PLATFORM to choose (README, Troubleshooting).
 		},
 		SkipPush: pulumi.Bool(true),
 		// Preview stays quick and side-effect free; a build error shows up
@@ -88,7 +100,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 			Image: image.RepoDigest,
 			Envs:  env,
 			Ports: docker.ContainerPortArray{docker.ContainerPortArgs{
-				Internal: pulumi.Int(cfg.WebPort),
+				Internal: pulumi.Int(WebContainerPort),
 				External: pulumi.Int(hostPort),
 				Ip:       pulumi.String(cfg.Local.BindAddress),
 			}},
@@ -104,16 +116,19 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 				StartPeriod: pulumi.String("10s"),
 				Retries:     pulumi.Int(3),
 			},
-			Restart:      pulumi.String("unless-stopped"),
-			ReadOnly:     pulumi.Bool(true),
-			User:         pulumi.String(webUser),
-			Capabilities: &docker.ContainerCapabilitiesArgs{Drops: pulumi.ToStringArray([]string{"ALL"})},
-			SecurityOpts: pulumi.ToStringArray([]string{"no-new-privileges:true"}),
-			Mounts:       mounts,
-			Wait:         pulumi.Bool(true),
-			WaitTimeout:  pulumi.Int(cfg.Local.WaitTimeout),
-			Labels:       containerLabels(cfg, "web"),
-		}, pulumi.Parent(w), pulumi.DependsOn([]pulumi.Resource{search.Container}))
+			Restart: pulumi.String("unless-stopped"),
+			// On replace and destroy the app drains its requests (it stops
+			// within 8s of SIGTERM); without this it would be killed at once.
+			DestroyGraceSeconds: pulumi.Int(webGraceSeconds),
+			ReadOnly:            pulumi.Bool(true),
+			User:                pulumi.String(webUser),
+			Capabilities:        &docker.ContainerCapabilitiesArgs{Drops: pulumi.ToStringArray([]string{"ALL"})},
+			SecurityOpts:        pulumi.ToStringArray([]string{"no-new-privileges:true"}),
+			Mounts:              mounts,
+			Wait:                pulumi.Bool(true),
+			WaitTimeout:         pulumi.Int(cfg.Local.WaitTimeout),
+			Labels:              containerLabels(cfg, "web"),
+		}, pulumi.Parent(w), pulumi.DependsOn([]pulumi.Resource{search.Container}), containerOptions())
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +154,7 @@ func webEnv(cfg config.Config) pulumi.StringArrayInput {
 		"DATA_URL=" + cfg.DataURL,
 		"REFRESH_INTERVAL=" + cfg.RefreshInterval,
 		"LOG_LEVEL=" + logLevel,
-		"PORT=" + strconv.Itoa(cfg.WebPort),
+		"PORT=" + strconv.Itoa(WebContainerPort),
 	}
 	if cfg.Local.DevMode {
 		env = append(env, "UI_DIR="+uiMountPath)

@@ -42,8 +42,8 @@ func TestDeployReturnsTheDevOutputs(t *testing.T) {
 		t.Errorf("outputs = %v, want %v (esEndpoint only when published)", got, want)
 	}
 	url := stacktest.Await(t, pulumi.ToOutput(outputs["url"]))
-	if url.Value != "http://127.0.0.1:5000/" {
-		t.Errorf("url = %v, want http://127.0.0.1:5000/", url.Value)
+	if url.Value != "http://127.0.0.1:8080/" {
+		t.Errorf("url = %v, want http://127.0.0.1:8080/", url.Value)
 	}
 }
 

@@ -7,7 +7,11 @@
 // does — project defaults, overridden by the stack file, overridden by the
 // test — and hands the result to the program the way the CLI would
 // (the PULUMI_CONFIG map of "namespace:key" → string, plus the list of
-// secret keys).
+// secret keys). That it matches what the real CLI hands a program is
+// checked with the CLI itself (infra/stack, automation_test.go); the
+// CLI's type check of stack values against the schema is not repeated here.
+//
+// cli.go runs the real Pulumi CLI in temporary clones of the project.
 package stacktest
 
 import (

@@ -1,0 +1,215 @@
+package stacktest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// EnvCLIRequired set to 1 (CI does) turns a missing Pulumi CLI into a test
+// failure instead of a skip.
+const EnvCLIRequired = "PULUMI_CLI_REQUIRED"
+
+// LanguageHostBoundary is how far a `pulumi preview`, `up` or `destroy
+// --run-program` of this Go project gets on a machine without the Go
+// language host: everything before it (backend, stack, passphrase, config
+// and its schema) has run for real.
+const LanguageHostBoundary = "no language plugin 'pulumi-language-go' found"
+
+var cliSkipOnce sync.Once
+
+// CLI returns the path of a real Pulumi CLI: $PULUMI, else `pulumi` on PATH,
+// else the one `make pulumi` builds into <root>/.cache/pulumi/bin. Without
+// one the test is skipped with a message on stderr, or fails when
+// PULUMI_CLI_REQUIRED=1.
+func CLI(tb testing.TB) string {
+	tb.Helper()
+	candidates := []string{os.Getenv("PULUMI")}
+	if p, err := exec.LookPath("pulumi"); err == nil {
+		candidates = append(candidates, p)
+	}
+	if root, err := RepoRoot(); err == nil {
+		candidates = append(candidates, filepath.Join(root, ".cache", "pulumi", "bin", "pulumi"))
+	}
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if st, err := os.Stat(c); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			abs, err := filepath.Abs(c)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return abs
+		}
+	}
+	msg := "no Pulumi CLI ($PULUMI, pulumi on PATH, or .cache/pulumi/bin/pulumi from `make pulumi`)"
+	if os.Getenv(EnvCLIRequired) == "1" {
+		tb.Fatalf("Pulumi CLI required (%s=1): %s", EnvCLIRequired, msg)
+	}
+	cliSkipOnce.Do(func() {
+		fmt.Fprintf(os.Stderr, "stacktest: SKIPPING the tests with the real Pulumi CLI: %s. Run `make pulumi`; set %s=1 to make this a failure.\n", msg, EnvCLIRequired)
+	})
+	tb.Skip("SKIPPING: " + msg)
+	return ""
+}
+
+// Clone is a temporary git repository holding the working tree's files
+// (tracked and new, not ignored) as one commit, with its own HOME and
+// PULUMI_HOME: commands run there as a user would run them in a fresh
+// clone, with no terminal and none of the caller's Pulumi settings.
+type Clone struct {
+	Dir  string // the repository
+	Home string // HOME and, below it, PULUMI_HOME
+	CLI  string
+}
+
+// NewClone makes the clone. The CLI's folder comes first on PATH, as for a
+// user who installed it.
+func NewClone(tb testing.TB, cli string) *Clone {
+	tb.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	base := tb.TempDir()
+	c := &Clone{Dir: filepath.Join(base, "foodtrucks"), Home: filepath.Join(base, "home"), CLI: cli}
+	for _, d := range []string{c.Dir, c.Home} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	files, err := exec.Command("git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		tb.Fatalf("listing the working tree: %v", err)
+	}
+	for _, f := range strings.Split(strings.TrimRight(string(files), "\x00"), "\x00") {
+		if err := copyFile(filepath.Join(root, f), filepath.Join(c.Dir, f)); err != nil {
+			if os.IsNotExist(err) {
+				continue // deleted in the working tree, not yet in the index
+			}
+			tb.Fatal(err)
+		}
+	}
+	c.Git(tb, "init", "-q")
+	c.Git(tb, "add", "-A")
+	c.Git(tb, "commit", "-q", "-m", "working tree")
+	return c
+}
+
+// CloneOf clones the repository of c with git itself (a second user's fresh clone).
+func CloneOf(tb testing.TB, c *Clone) *Clone {
+	tb.Helper()
+	base := tb.TempDir()
+	d := &Clone{Dir: filepath.Join(base, "foodtrucks"), Home: filepath.Join(base, "home"), CLI: c.CLI}
+	if err := os.MkdirAll(d.Home, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if out, err := exec.Command("git", "clone", "-q", c.Dir, d.Dir).CombinedOutput(); err != nil {
+		tb.Fatalf("git clone: %v\n%s", err, out)
+	}
+	return d
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, st.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// Env is the environment commands get: the caller's, less every PULUMI_*
+// variable (backend, passphrase, token, home), with HOME and PULUMI_HOME in
+// the clone's own folder and the CLI first on PATH. The Go caches stay
+// where they are, so nothing is downloaded or compiled twice.
+func (c *Clone) Env(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "PULUMI_"), k == "HOME", k == "PATH", k == "GOFLAGS", k == "MAKEFLAGS", k == "MAKELEVEL":
+			continue
+		}
+		env = append(env, kv)
+	}
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		if v, err := exec.Command("go", "env", k).Output(); err == nil && os.Getenv(k) == "" {
+			env = append(env, k+"="+strings.TrimSpace(string(v)))
+		}
+	}
+	env = append(env,
+		"HOME="+c.Home,
+		"PULUMI_HOME="+filepath.Join(c.Home, ".pulumi"),
+		"PULUMI_SKIP_UPDATE_CHECK=true",
+		"PATH="+filepath.Dir(c.CLI)+string(os.PathListSeparator)+os.Getenv("PATH"),
+	)
+	return append(env, extra...)
+}
+
+// Result is one command's run.
+type Result struct {
+	Command string
+	Output  string // standard output and error, interleaved
+	Err     error
+}
+
+func (r Result) String() string {
+	status := "ok"
+	if r.Err != nil {
+		status = r.Err.Error()
+	}
+	return fmt.Sprintf("$ %s   [%s]\n%s", r.Command, status, r.Output)
+}
+
+// Run runs a shell command line in the clone with Env(extra...), no
+// standard input and no terminal, and returns its output.
+func (c *Clone) Run(tb testing.TB, line string, extra ...string) Result {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", line)
+	cmd.Dir = c.Dir
+	cmd.Env = c.Env(extra...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return Result{Command: line, Output: out.String(), Err: err}
+}
+
+// Git runs git in the clone and fails the test on error.
+func (c *Clone) Git(tb testing.TB, args ...string) string {
+	tb.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=stacktest", "-c", "user.email=stacktest@localhost", "-c", "commit.gpgsign=false"}, args...)...)
+	cmd.Dir = c.Dir
+	cmd.Env = c.Env()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
