@@ -109,7 +109,8 @@ esnode: ## Build the Elasticsearch test node from its published jars (cached in 
 	bash webapp/internal/search/esnode/build.sh
 
 .PHONY: test
-test: esnode pulumi ## Run every test (unit, mocks, real Docker, real browser, real ES node, real Pulumi CLI) and a short fuzz pass
+test: esnode ## Run every test (unit, mocks, real Docker, real browser, real ES node, real Pulumi CLI) and a short fuzz pass
+	@bash infra/tools/pulumi/build.sh --test
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)

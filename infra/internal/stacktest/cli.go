@@ -27,8 +27,10 @@ const LanguageHostBoundary = "no language plugin 'pulumi-language-go' found"
 var cliSkipOnce sync.Once
 
 // CLI returns the path of a real Pulumi CLI: $PULUMI, else `pulumi` on PATH,
-// else the one `make pulumi` builds into <root>/.cache/pulumi/bin. Without
-// one the test is skipped with a message on stderr, or fails when
+// else the one `make pulumi` builds into <root>/.cache/pulumi/bin. A CLI
+// with the Go language host beside it is passed over: with it, a test's
+// `make up` would deploy the stack for real on this machine's Docker engine.
+// Without one the test is skipped with a message on stderr, or fails when
 // PULUMI_CLI_REQUIRED=1.
 func CLI(tb testing.TB) string {
 	tb.Helper()
@@ -43,6 +45,9 @@ func CLI(tb testing.TB) string {
 		if c == "" {
 			continue
 		}
+		if hasLanguageHost(filepath.Dir(c)) {
+			continue
+		}
 		if st, err := os.Stat(c); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
 			abs, err := filepath.Abs(c)
 			if err != nil {
@@ -51,7 +56,7 @@ func CLI(tb testing.TB) string {
 			return abs
 		}
 	}
-	msg := "no Pulumi CLI ($PULUMI, pulumi on PATH, or .cache/pulumi/bin/pulumi from `make pulumi`)"
+	msg := "no Pulumi CLI without the Go language host ($PULUMI, pulumi on PATH, or .cache/pulumi/bin/pulumi from `make pulumi`)"
 	if os.Getenv(EnvCLIRequired) == "1" {
 		tb.Fatalf("Pulumi CLI required (%s=1): %s", EnvCLIRequired, msg)
 	}
@@ -60,6 +65,25 @@ func CLI(tb testing.TB) string {
 	})
 	tb.Skip("SKIPPING: " + msg)
 	return ""
+}
+
+// hasLanguageHost says whether dir holds the Go language host, which the
+// CLI would find and use.
+func hasLanguageHost(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "pulumi-language-go"))
+	return err == nil
+}
+
+// pathWithoutLanguageHost is PATH less the folders that hold the Go
+// language host, so the CLI under test stops before running the program.
+func pathWithoutLanguageHost() string {
+	var keep []string
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if dir != "" && !hasLanguageHost(dir) {
+			keep = append(keep, dir)
+		}
+	}
+	return strings.Join(keep, string(os.PathListSeparator))
 }
 
 // Clone is a temporary git repository holding the working tree's files
@@ -145,7 +169,7 @@ func copyFile(src, dst string) error {
 
 // Env is the environment commands get: the caller's, less every PULUMI_*
 // variable (backend, passphrase, token, home), with HOME and PULUMI_HOME in
-// the clone's own folder and the CLI first on PATH. The Go caches stay
+// the clone's own folder, the CLI first on PATH and no Go language host on it. The Go caches stay
 // where they are, so nothing is downloaded or compiled twice.
 func (c *Clone) Env(extra ...string) []string {
 	var env []string
@@ -166,7 +190,7 @@ func (c *Clone) Env(extra ...string) []string {
 		"HOME="+c.Home,
 		"PULUMI_HOME="+filepath.Join(c.Home, ".pulumi"),
 		"PULUMI_SKIP_UPDATE_CHECK=true",
-		"PATH="+filepath.Dir(c.CLI)+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"PATH="+filepath.Dir(c.CLI)+string(os.PathListSeparator)+pathWithoutLanguageHost(),
 	)
 	return append(env, extra...)
 }

@@ -2,7 +2,10 @@ package stacktest
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,5 +142,33 @@ func TestRecorderRecordsTreeOptionsAndSecrets(t *testing.T) {
 	}
 	if tree := run.Tree(); !strings.Contains(tree, "test:index:Box  box  (component)\n    test:index:Thing  first  (custom)") {
 		t.Errorf("tree:\n%s", tree)
+	}
+}
+
+// Tried: a `pulumi` on PATH with the Go language host beside it, as the
+// official installer lays it out. The tests must not pick that CLI (its
+// `make up` would deploy for real), and the environment commands get must
+// not lead the CLI to that host either.
+func TestCLIPassesOverACLIWithTheGoLanguageHost(t *testing.T) {
+	official := t.TempDir()
+	for _, name := range []string{"pulumi", "pulumi-language-go"} {
+		if err := os.WriteFile(filepath.Join(official, name), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PULUMI", filepath.Join(official, "pulumi"))
+	t.Setenv("PATH", official+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if got := pathWithoutLanguageHost(); slices.Contains(filepath.SplitList(got), official) {
+		t.Errorf("PATH for the commands still holds the language host's folder %s: %s", official, got)
+	}
+	ran := false
+	t.Run("pick", func(t *testing.T) {
+		ran = true
+		if cli := CLI(t); filepath.Dir(cli) == official {
+			t.Errorf("CLI() chose %s, which has the Go language host beside it", cli)
+		}
+	})
+	if !ran {
+		t.Fatal("the subtest did not run")
 	}
 }

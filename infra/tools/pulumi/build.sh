@@ -7,6 +7,10 @@
 #
 #   build.sh          build unless a pulumi is on PATH or the cached one is current
 #   build.sh --force  build the cached one even if a pulumi is on PATH
+#   build.sh --test   what the tests need: a CLI *without* the Go language host
+#                     (with it, a test's `make up` would deploy for real), so
+#                     a pulumi on PATH counts only when no pulumi-language-go
+#                     sits beside it or on PATH
 # Override the output folder with PULUMI_CLI_HOME.
 set -euo pipefail
 
@@ -17,9 +21,14 @@ bin="$out/bin/pulumi"
 version="$(awk '$1 == "require" && $2 == "github.com/pulumi/pulumi/pkg/v3" { print $3 } $1 == "github.com/pulumi/pulumi/pkg/v3" { print $2 }' "$here/go.mod")"
 [[ "$version" == v3.* ]] || { echo "pulumi: no github.com/pulumi/pulumi/pkg/v3 version in $here/go.mod" >&2; exit 1; }
 
-if [[ "${1:-}" != "--force" ]] && onpath="$(command -v pulumi 2>/dev/null)" && [[ "$onpath" != "$bin" ]]; then
-  echo "pulumi: using $onpath ($("$onpath" version 2>/dev/null || echo 'version unknown'))" >&2
-  exit 0
+mode="${1:-}"
+if [[ "$mode" != "--force" ]] && onpath="$(command -v pulumi 2>/dev/null)" && [[ "$onpath" != "$bin" ]]; then
+  if [[ "$mode" == "--test" ]] && { [[ -e "$(dirname "$onpath")/pulumi-language-go" ]] || command -v pulumi-language-go >/dev/null 2>&1; }; then
+    echo "pulumi: $onpath comes with the Go language host; the tests use their own CLI without it" >&2
+  else
+    echo "pulumi: using $onpath ($("$onpath" version 2>/dev/null || echo 'version unknown'))" >&2
+    exit 0
+  fi
 fi
 
 if [[ -x "$bin" ]] && [[ -z "$(find "$here/go.mod" "$here/go.sum" "$here/build.sh" -newer "$bin" -print -quit)" ]]; then
