@@ -326,7 +326,6 @@ func checkLoaded(t *testing.T, es *rawES, c *search.Client, res search.LoadResul
 	}
 }
 
-
 func readSample(t *testing.T, name string) []foodtrucks.Permit {
 	t.Helper()
 	path := repotest.SampleData(t, name)

@@ -75,7 +75,9 @@ func TestUnstagedRequestsGetTheNodesAnswer(t *testing.T) {
 	p, node := start(t)
 	direct := mustDo(t, "GET", node+"/_cluster/health", "")
 	proxied := mustDo(t, "GET", p.URL+"/_cluster/health", "")
-	var d, q struct{ ClusterName string `json:"cluster_name"` }
+	var d, q struct {
+		ClusterName string `json:"cluster_name"`
+	}
 	_ = json.Unmarshal(direct.body, &d)
 	_ = json.Unmarshal(proxied.body, &q)
 	if proxied.status != direct.status || q.ClusterName == "" || q.ClusterName != d.ClusterName ||
