@@ -37,7 +37,7 @@ type ContainerSpec struct {
 	// ExtraHosts are host:IP lines for the container's /etc/hosts, as
 	// docker run --add-host (the IP may be the engine's "host-gateway").
 	ExtraHosts []string
-	Mounts      []Mount
+	Mounts     []Mount
 	// Health overrides the image's health check; nil keeps it.
 	Health   *Healthcheck
 	Ulimits  []string // name=soft[:hard], as docker run --ulimit

@@ -21,10 +21,10 @@ const buildTimeout = 10 * time.Minute
 
 // Source locations inside the repository.
 const (
-	webPackage      = "./webapp"
-	webDockerfile   = "webapp/Dockerfile"
-	esProxyPackage  = "./webapp/internal/search/esfault/cmd/esfault"
-	caBundle        = "/etc/ssl/certs/ca-certificates.crt"
+	webPackage     = "./webapp"
+	webDockerfile  = "webapp/Dockerfile"
+	esProxyPackage = "./webapp/internal/search/esfault/cmd/esfault"
+	caBundle       = "/etc/ssl/certs/ca-certificates.crt"
 )
 
 // ESProxyPort is the port the Elasticsearch proxy listens on in its image,
