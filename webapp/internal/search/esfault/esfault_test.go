@@ -218,3 +218,31 @@ func TestRejectBulkItemsAfter(t *testing.T) {
 		}
 	}
 }
+
+// An `_aliases` request that names a missing alias in a remove action is an
+// error the real node produces by itself (the proxy need not fake it), and
+// an `_aliases` error the node would not give on cue is a canned answer.
+func TestAliasesErrors(t *testing.T) {
+	p, node := start(t)
+	index := "esfault-alias-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	t.Cleanup(func() { _, _ = do(t, "DELETE", node+"/"+index, "") })
+	if a := mustDo(t, "PUT", node+"/"+index, ""); a.status != http.StatusOK {
+		t.Fatalf("create %s: %d %s", index, a.status, a.body)
+	}
+	swap := `{"actions":[{"remove":{"index":"` + index + `","alias":"` + index + `-gone"}},{"add":{"index":"` + index + `","alias":"` + index + `-a"}}]}`
+	a := mustDo(t, "POST", p.URL+"/_aliases", swap)
+	t.Logf("the node's answer to a remove of a missing alias: %d %s", a.status, a.body)
+	// Elasticsearch 8.19: HTTP 200, "errors": true, and the add applied.
+	if a.status != http.StatusOK || !strings.Contains(string(a.body), `"errors":true`) || !strings.Contains(string(a.body), "aliases_not_found_exception") {
+		t.Errorf("a remove of a missing alias: %d %s, want 200 with \"errors\":true naming aliases_not_found_exception", a.status, a.body)
+	}
+	if added := mustDo(t, "HEAD", node+"/_alias/"+index+"-a", ""); added.status != http.StatusOK {
+		t.Errorf("the add beside the failed remove: alias HEAD %d, want it applied (200)", added.status)
+	}
+
+	p.Inject(esfault.Fault{Path: "/_aliases", Times: 1, Answer: esfault.ErrorAnswer(http.StatusNotFound, "aliases_not_found_exception", "aliases ["+index+"-gone] missing")})
+	a = mustDo(t, "POST", p.URL+"/_aliases", swap)
+	if a.status != http.StatusNotFound || !strings.Contains(string(a.body), `"type":"aliases_not_found_exception"`) || a.header.Get("X-Elastic-Product") != "Elasticsearch" {
+		t.Errorf("canned _aliases error: %d %v %s", a.status, a.header, a.body)
+	}
+}
