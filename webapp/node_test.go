@@ -54,7 +54,7 @@ func TestServerAgainstRealNode(t *testing.T) {
 		case <-time.After(15 * time.Second):
 			t.Error("run did not return within 15s of cancel")
 		}
-		nodeDeleteVersions(t, node.URL, alias)
+		esnode.DeleteIndices(t, node.URL, alias+"-*")
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
@@ -203,25 +203,4 @@ func (a *nodeApp) stats() nodeStats {
 		a.t.Fatal(err)
 	}
 	return st
-}
-
-// nodeDeleteVersions removes the alias's indices, so runs against a
-// long-lived server leave nothing behind.
-func nodeDeleteVersions(t *testing.T, url, alias string) {
-	res, err := http.Get(url + "/_cat/indices/" + alias + "-*?format=json&h=index")
-	if err != nil {
-		t.Logf("listing %s-* for clean-up: %v", alias, err)
-		return
-	}
-	defer res.Body.Close()
-	var indices []struct{ Index string }
-	if err := json.NewDecoder(res.Body).Decode(&indices); err != nil {
-		return
-	}
-	for _, idx := range indices {
-		req, _ := http.NewRequest(http.MethodDelete, url+"/"+idx.Index, nil)
-		if res, err := http.DefaultClient.Do(req); err == nil {
-			res.Body.Close()
-		}
-	}
 }

@@ -48,7 +48,7 @@ func startEngine(t *testing.T) *appEngine {
 		nodeURL: node.URL,
 		alias:   "t-" + strings.Trim(name[:min(len(name), 40)], "-") + "-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
 	}
-	t.Cleanup(func() { nodeDeleteVersions(t, node.URL, e.alias) })
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, e.alias+"-*") })
 	return e
 }
 
@@ -402,7 +402,7 @@ func TestRunReloadsWhenTheEngineLostItsData(t *testing.T) {
 
 	// A node restarted without its volume: every version, and with them
 	// the alias, gone from the real node.
-	nodeDeleteVersions(t, es.nodeURL, es.alias)
+	esnode.DeleteIndices(t, es.nodeURL, es.alias+"-*")
 	if got := es.aliasTargets(t); len(got) != 0 {
 		t.Fatalf("alias %v after deleting its indices", got)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
 )
 
 const sampleFile = "sf-mobile-food-permits.json"
@@ -31,7 +32,7 @@ func TestWebFindsSearchEngineByNameAndSurvivesItsOutage(t *testing.T) {
 	node, nodeURL, nodeHost := dockertest.NodeForNetwork(t, network)
 	// An alias of this test's own, in case the node is shared (ESNODE_URL).
 	alias := "t-two-containers-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
-	t.Cleanup(func() { deleteVersions(t, node.URL, alias) })
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"-*") })
 
 	web := hardened
 	web.Image, web.Name, web.Network = webImage, "web", network
@@ -118,29 +119,6 @@ func TestWebFindsSearchEngineByNameAndSurvivesItsOutage(t *testing.T) {
 	}
 	if n := strings.Count(webC.Logs(), `"msg":"data loaded; alias swapped"`); n != 1 {
 		t.Errorf("web loaded the data %d times; once, since the node kept it through the outage", n)
-	}
-}
-
-// deleteVersions removes the alias's indices from the node, so a long-lived
-// node (ESNODE_URL) is left as it was found.
-func deleteVersions(t *testing.T, nodeURL, alias string) {
-	resp, err := httpClient.Get(nodeURL + "/_cat/indices/" + alias + "-*?format=json&h=index")
-	if err != nil {
-		t.Errorf("listing %s-*: %v", alias, err)
-		return
-	}
-	defer resp.Body.Close()
-	var indices []struct{ Index string }
-	if err := json.NewDecoder(resp.Body).Decode(&indices); err != nil {
-		t.Errorf("listing %s-*: %v", alias, err)
-	}
-	for _, idx := range indices {
-		req, _ := http.NewRequest(http.MethodDelete, nodeURL+"/"+idx.Index, nil)
-		if resp, err := httpClient.Do(req); err != nil {
-			t.Errorf("deleting %s: %v", idx.Index, err)
-		} else {
-			resp.Body.Close()
-		}
 	}
 }
 

@@ -54,7 +54,7 @@ func TestRealNode(t *testing.T) {
 		rows := readSample(t, "sf-mobile-food-permits.sample.csv")
 		alias := "ft-csv-" + runID
 		c := newNodeClient(t, node.URL, alias, 0, nil)
-		t.Cleanup(func() { es.deleteVersions(t, alias) })
+		t.Cleanup(func() { esnode.DeleteIndices(t, es.url, alias+"-*") })
 		res := mustLoad(t, c, rows)
 		checkLoaded(t, es, c, res, len(rows))
 	})
@@ -62,7 +62,7 @@ func TestRealNode(t *testing.T) {
 	rows := readSample(t, "sf-mobile-food-permits.json")
 	alias := "ft-json-" + runID
 	c := newNodeClient(t, node.URL, alias, 0, nil)
-	t.Cleanup(func() { es.deleteVersions(t, alias) })
+	t.Cleanup(func() { esnode.DeleteIndices(t, es.url, alias+"-*") })
 	var first search.LoadResult
 	t.Run("sample JSON bulk-loads with the mapping", func(t *testing.T) {
 		timed(t)
@@ -596,16 +596,6 @@ func (e *rawES) versions(t *testing.T, alias string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// deleteVersions deletes the alias's versioned indices, so runs against a
-// long-lived server leave nothing behind. Elasticsearch refuses wildcard
-// deletes by default; the names are listed first.
-func (e *rawES) deleteVersions(t *testing.T, alias string) {
-	t.Helper()
-	for _, name := range e.versions(t, alias) {
-		e.delete(t, "/"+name)
-	}
 }
 
 // aliasTargets lists the indices an alias points to, sorted.

@@ -55,8 +55,8 @@ func startEngine(t *testing.T, alias string) *engine {
 		alias = uniqueAlias(t)
 	}
 	e := &engine{Proxy: esfault.Start(t, node.URL), node: &rawES{url: node.URL}, alias: alias}
-	e.node.deleteVersions(t, alias)
-	t.Cleanup(func() { e.node.deleteVersions(t, alias) })
+	esnode.DeleteIndices(t, node.URL, alias+"-*")
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"-*") })
 	return e
 }
 
