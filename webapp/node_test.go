@@ -1,8 +1,8 @@
 package main
 
-// The whole server (run) against a real Elasticsearch 8: the test node from
-// package esnode, or the server named by FOODTRUCKS_E2E_ES_URL (make e2e) or
-// ESNODE_URL. Run alone with
+// The whole server (run) against a real Elasticsearch 8: the test binary's
+// node from package esnode, or the server named by ESNODE_URL (make e2e sets
+// it). Run alone with
 //
 //	go test ./webapp/ -run RealNode -v
 //
@@ -25,7 +25,9 @@ import (
 )
 
 func TestServerAgainstRealNode(t *testing.T) {
-	node := esnode.ForTest(t, "FOODTRUCKS_E2E_ES_URL")
+	// The binary's shared node: this test runs before the parallel tests
+	// resume, so stopping and restarting it below disturbs no other test.
+	node := esnode.Shared(t)
 	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
 	alias := "ft-app-" + strconv.FormatInt(time.Now().UnixMilli(), 36)
 	port := strconv.Itoa(appFreePort(t))

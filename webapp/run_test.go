@@ -24,11 +24,7 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	esnode.StopShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }
 
 // appEngine is the test binary's real Elasticsearch node (esnode.Shared)
 // behind a fault proxy of the test's own, with an alias (the app's INDEX)

@@ -27,11 +27,7 @@ type fixedClock struct{ t time.Time }
 
 func (c *fixedClock) now() time.Time { return c.t }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	esnode.StopShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }
 
 // engine is the test binary's real node (esnode.Shared) behind a fault
 // proxy of the test's own, and one alias of the test's own on that node.

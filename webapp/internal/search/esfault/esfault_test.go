@@ -21,11 +21,7 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	esnode.StopShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }
 
 func start(t *testing.T) (*esfault.Proxy, string) {
 	t.Helper()
