@@ -125,16 +125,17 @@ func TestHangNeverAnswersUntilCleared(t *testing.T) {
 }
 
 func TestDelayHoldsTheAnswer(t *testing.T) {
+	const delay = time.Second
 	p, _ := start(t)
-	p.Inject(esfault.Fault{Path: "/_cluster/health", Delay: 400 * time.Millisecond})
+	p.Inject(esfault.Fault{Path: "/_cluster/health", Delay: delay})
 	began := time.Now()
 	a := mustDo(t, "GET", p.URL+"/_cluster/health", "")
-	if took := time.Since(began); took < 400*time.Millisecond || a.status != http.StatusOK {
-		t.Errorf("delayed health: %d after %s, want 200 after at least 400ms", a.status, took)
+	if took := time.Since(began); took < delay || a.status != http.StatusOK {
+		t.Errorf("delayed health: %d after %s, want 200 after at least %s", a.status, took, delay)
 	}
 	began = time.Now()
 	mustDo(t, "GET", p.URL+"/", "")
-	if took := time.Since(began); took >= 400*time.Millisecond {
+	if took := time.Since(began); took >= delay {
 		t.Errorf("GET / is not matched by the fault but took %s", took)
 	}
 }
