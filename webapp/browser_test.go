@@ -1,7 +1,8 @@
 package main
 
 // Browser tests: the real page in headless Chromium against the real server
-// (run) backed by the Elasticsearch test double. Run them with
+// (run) backed by the real Elasticsearch test node, behind a fault proxy for
+// the outage case. Run them with
 //
 //	go test ./webapp/ -run Browser -v
 //
@@ -33,7 +34,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esdouble"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
 
@@ -158,8 +159,8 @@ func TestBrowser(t *testing.T) {
 		tab.waitFor(t, `!document.getElementById("intro").hidden`, "the first-visit intro")
 		entries := tab.eval(t, `String(history.length)`)
 		// A slow engine makes the loading state last long enough to see.
-		app.engine.SetLatency(1500 * time.Millisecond)
-		t.Cleanup(func() { app.engine.SetLatency(0) })
+		app.engine.Inject(esfault.Fault{Path: "/_search", Delay: 1500 * time.Millisecond})
+		t.Cleanup(app.engine.Clear)
 		tab.do(t, chromedp.SendKeys(chromedp.ID("q"), "coffee")) // no Enter, no click
 		loading := tab.waitFor(t, `document.getElementById("results").getAttribute("aria-busy") === "true" && document.getElementById("status").innerText`, "the loading state")
 		if !strings.Contains(loading, "Searching") || !strings.Contains(loading, "coffee") {
@@ -387,7 +388,7 @@ const uiTimeline = `(() => {
 
 type uiApp struct {
 	url    string // http://127.0.0.1:port, no trailing slash
-	engine *esdouble.Server
+	engine *appEngine
 	client *http.Client
 }
 
@@ -902,20 +903,19 @@ func uiRepoRoot(t *testing.T) string {
 // ---- starting the app -----------------------------------------------------
 
 // startUIApp runs the real server through run, on a free port of this
-// machine, with the Elasticsearch test double and the city's sample data,
-// and waits until searches are served.
+// machine, with the real Elasticsearch node (through a fault proxy) and the
+// city's sample data, and waits until searches are served.
 func startUIApp(t *testing.T) *uiApp {
 	t.Helper()
 	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
-	engine := esdouble.Start(t)
+	engine := startEngine(t)
 	port := strconv.Itoa(appFreePort(t))
-	env := map[string]string{
-		"ES_URL":           engine.URL,
+	env := engine.env(map[string]string{
 		"PORT":             port,
 		"DATA_URL":         data,
 		"REFRESH_INTERVAL": "0",
 		"LOG_LEVEL":        "warn",
-	}
+	})
 	logs := &browserLogWriter{mu: &sync.Mutex{}, w: &strings.Builder{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -1,8 +1,8 @@
 package main
 
-// The whole server (run) against a real Elasticsearch 8: the test node from
-// package esnode, or the server named by FOODTRUCKS_E2E_ES_URL (make e2e) or
-// ESNODE_URL. Run alone with
+// The whole server (run) against a real Elasticsearch 8: the test binary's
+// node from package esnode, or the server named by ESNODE_URL (make e2e sets
+// it). Run alone with
 //
 //	go test ./webapp/ -run RealNode -v
 //
@@ -25,7 +25,9 @@ import (
 )
 
 func TestServerAgainstRealNode(t *testing.T) {
-	node := esnode.ForTest(t, "FOODTRUCKS_E2E_ES_URL")
+	// The binary's shared node: this test runs before the parallel tests
+	// resume, so stopping and restarting it below disturbs no other test.
+	node := esnode.Shared(t)
 	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
 	alias := "ft-app-" + strconv.FormatInt(time.Now().UnixMilli(), 36)
 	port := strconv.Itoa(appFreePort(t))
@@ -54,7 +56,7 @@ func TestServerAgainstRealNode(t *testing.T) {
 		case <-time.After(15 * time.Second):
 			t.Error("run did not return within 15s of cancel")
 		}
-		nodeDeleteVersions(t, node.URL, alias)
+		esnode.DeleteIndices(t, node.URL, alias+"-*")
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
@@ -203,25 +205,4 @@ func (a *nodeApp) stats() nodeStats {
 		a.t.Fatal(err)
 	}
 	return st
-}
-
-// nodeDeleteVersions removes the alias's indices, so runs against a
-// long-lived server leave nothing behind.
-func nodeDeleteVersions(t *testing.T, url, alias string) {
-	res, err := http.Get(url + "/_cat/indices/" + alias + "-*?format=json&h=index")
-	if err != nil {
-		t.Logf("listing %s-* for clean-up: %v", alias, err)
-		return
-	}
-	defer res.Body.Close()
-	var indices []struct{ Index string }
-	if err := json.NewDecoder(res.Body).Decode(&indices); err != nil {
-		return
-	}
-	for _, idx := range indices {
-		req, _ := http.NewRequest(http.MethodDelete, url+"/"+idx.Index, nil)
-		if res, err := http.DefaultClient.Do(req); err == nil {
-			res.Body.Close()
-		}
-	}
 }

@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,9 +19,85 @@ import (
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esdouble"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
+
+func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }
+
+// appEngine is the test binary's real Elasticsearch node (esnode.Shared)
+// behind a fault proxy of the test's own, with an alias (the app's INDEX)
+// no other test uses, so tests share the node and may run in parallel.
+type appEngine struct {
+	*esfault.Proxy
+	nodeURL string
+	alias   string
+}
+
+func startEngine(t *testing.T) *appEngine {
+	t.Helper()
+	node := esnode.Shared(t)
+	name := strings.ToLower(unsafeAliasChars.ReplaceAllString(strings.TrimPrefix(t.Name(), "Test"), "-"))
+	e := &appEngine{
+		Proxy:   esfault.Start(t, node.URL),
+		nodeURL: node.URL,
+		alias:   "t-" + strings.Trim(name[:min(len(name), 40)], "-") + "-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
+	}
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, e.alias+"-*") })
+	return e
+}
+
+var unsafeAliasChars = regexp.MustCompile(`[^a-zA-Z0-9]+`)
+
+// env is the app's environment for this engine: ES_URL through the proxy,
+// INDEX the test's alias.
+func (e *appEngine) env(more map[string]string) map[string]string {
+	env := map[string]string{"ES_URL": e.URL, "INDEX": e.alias}
+	maps.Copy(env, more)
+	return env
+}
+
+// nodeJSON reads a JSON answer straight from the node, bypassing the proxy.
+func (e *appEngine) nodeJSON(t *testing.T, path string, v any) int {
+	t.Helper()
+	res, err := http.Get(e.nodeURL + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	return res.StatusCode
+}
+
+// aliasTargets lists the indices the alias points to, sorted.
+func (e *appEngine) aliasTargets(t *testing.T) []string {
+	t.Helper()
+	var m map[string]any
+	if st := e.nodeJSON(t, "/_alias/"+e.alias, &m); st != http.StatusOK && st != http.StatusNotFound {
+		t.Fatalf("GET /_alias/%s: HTTP %d", e.alias, st)
+	}
+	return slices.Sorted(maps.Keys(m))
+}
+
+// versions lists the alias's versioned indices, sorted.
+func (e *appEngine) versions(t *testing.T) []string {
+	t.Helper()
+	var indices []struct{ Index string }
+	if st := e.nodeJSON(t, "/_cat/indices/"+e.alias+"-*?format=json&h=index", &indices); st != http.StatusOK {
+		t.Fatalf("listing %s-*: HTTP %d", e.alias, st)
+	}
+	var out []string
+	for _, idx := range indices {
+		out = append(out, idx.Index)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // runLogs collects the server's JSON log lines safely across goroutines.
 type runLogs struct {
@@ -141,9 +221,13 @@ func (a *runningApp) waitReady(t *testing.T) {
 const smallData = "testdata/run-permits.json"
 
 func TestRunServesEveryEndpoint(t *testing.T) {
-	es := esdouble.Start(t)
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": repotest.SampleData(t, "sf-mobile-food-permits.json")})
+	t.Parallel()
+	es := startEngine(t)
+	a := startApp(t, es.env(map[string]string{"DATA_URL": repotest.SampleData(t, "sf-mobile-food-permits.json")}))
 	a.waitReady(t)
+	// Ready means the alias exists; the loader records its result a moment
+	// after the swap.
+	a.waitFor(t, "the load in /api/stats", func() bool { _, s := a.get(t, "/api/stats"); return s["last_load"] != nil })
 
 	var bulks, loadRequests int
 	for _, r := range es.Requests() {
@@ -163,7 +247,7 @@ func TestRunServesEveryEndpoint(t *testing.T) {
 	if st != 200 || stats["documents"] != 487.0 {
 		t.Fatalf("stats: %d %v", st, stats)
 	}
-	last := stats["last_load"].(map[string]any)
+	last, _ := stats["last_load"].(map[string]any)
 	if last["rows_read"] != 487.0 || last["indexed"] != 487.0 {
 		t.Errorf("last load %v", last)
 	}
@@ -247,11 +331,12 @@ func TestRunServesEveryEndpoint(t *testing.T) {
 }
 
 func TestRunStartsBeforeElasticsearchAndWaits(t *testing.T) {
-	es := esdouble.Start(t)
+	t.Parallel()
+	es := startEngine(t)
 	if err := es.SetDown(true); err != nil {
 		t.Fatal(err)
 	}
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": smallData, "ES_WAIT": "300ms"})
+	a := startApp(t, es.env(map[string]string{"DATA_URL": smallData, "ES_WAIT": "300ms"}))
 
 	if st, _ := a.get(t, "/healthz"); st != 200 {
 		t.Errorf("liveness must be green without Elasticsearch: %d", st)
@@ -277,8 +362,9 @@ func TestRunStartsBeforeElasticsearchAndWaits(t *testing.T) {
 }
 
 func TestRunSurvivesElasticsearchGoingAway(t *testing.T) {
-	es := esdouble.Start(t)
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": smallData})
+	t.Parallel()
+	es := startEngine(t)
+	a := startApp(t, es.env(map[string]string{"DATA_URL": smallData}))
 	a.waitReady(t)
 
 	if err := es.SetDown(true); err != nil {
@@ -304,25 +390,31 @@ func TestRunSurvivesElasticsearchGoingAway(t *testing.T) {
 }
 
 func TestRunReloadsWhenTheEngineLostItsData(t *testing.T) {
-	es := esdouble.Start(t)
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": smallData})
+	t.Parallel()
+	es := startEngine(t)
+	a := startApp(t, es.env(map[string]string{"DATA_URL": smallData}))
 	a.waitReady(t)
-	before := es.AliasTargets("sfdata")
+	before := es.aliasTargets(t)
 
-	es.Reset() // a node restarted without its volume
+	// A node restarted without its volume: every version, and with them
+	// the alias, gone from the real node.
+	esnode.DeleteIndices(t, es.nodeURL, es.alias+"-*")
+	if got := es.aliasTargets(t); len(got) != 0 {
+		t.Fatalf("alias %v after deleting its indices", got)
+	}
 	if st, _ := a.search(t, "q=tacos"); st != 503 {
 		t.Errorf("search right after the data vanished: %d, want 503", st)
 	}
-	a.waitFor(t, "the alias to come back", func() bool { return len(es.AliasTargets("sfdata")) == 1 })
+	a.waitFor(t, "the alias to come back", func() bool { return len(es.aliasTargets(t)) == 1 })
 	a.waitReady(t)
-	if after := es.AliasTargets("sfdata"); after[0] == before[0] {
+	if after := es.aliasTargets(t); after[0] == before[0] {
 		t.Errorf("alias %v: want a freshly loaded version", after)
 	}
 }
 
-func preload(t *testing.T, es *esdouble.Server, permits []foodtrucks.Permit) string {
+func preload(t *testing.T, es *appEngine, permits []foodtrucks.Permit) string {
 	t.Helper()
-	c, err := search.New(search.Options{URL: es.URL, Alias: "sfdata"})
+	c, err := search.New(search.Options{URL: es.nodeURL, Alias: es.alias})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,12 +429,12 @@ var preloaded = []foodtrucks.Permit{{ID: "p1", Applicant: "Preloaded Pies", Faci
 	FoodItems: []string{"pies"}, Address: "1 PIE ST", Location: &foodtrucks.Location{Lat: 37.78, Lon: -122.41}}}
 
 func TestRunServesAnExistingAliasWithoutReloading(t *testing.T) {
-	es := esdouble.Start(t)
+	t.Parallel()
+	es := startEngine(t)
 	index := preload(t, es, preloaded)
-	es.ResetRequests()
 
 	// The data source does not exist: a reload would fail loudly.
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": "testdata/does-not-exist.json"})
+	a := startApp(t, es.env(map[string]string{"DATA_URL": "testdata/does-not-exist.json"}))
 	a.waitReady(t)
 	if st, res := a.search(t, "q=pies"); st != 200 || res.Hits != 1 {
 		t.Fatalf("existing alias: %d %+v", st, res)
@@ -352,7 +444,7 @@ func TestRunServesAnExistingAliasWithoutReloading(t *testing.T) {
 			t.Errorf("the app wrote to Elasticsearch (%s %s) although the alias existed", r.Method, r.Path)
 		}
 	}
-	if got := es.AliasTargets("sfdata"); len(got) != 1 || got[0] != index {
+	if got := es.aliasTargets(t); len(got) != 1 || got[0] != index {
 		t.Errorf("alias %v, want untouched %s", got, index)
 	}
 	if !strings.Contains(a.logs.String(), "serving it without reloading") {
@@ -361,11 +453,12 @@ func TestRunServesAnExistingAliasWithoutReloading(t *testing.T) {
 }
 
 func TestRunReloadFlagLoadsEvenWithAnAlias(t *testing.T) {
-	es := esdouble.Start(t)
+	t.Parallel()
+	es := startEngine(t)
 	index := preload(t, es, preloaded)
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": smallData}, "-reload")
+	a := startApp(t, es.env(map[string]string{"DATA_URL": smallData}), "-reload")
 	a.waitFor(t, "the alias to move", func() bool {
-		got := es.AliasTargets("sfdata")
+		got := es.aliasTargets(t)
 		return len(got) == 1 && got[0] != index
 	})
 	if st, res := a.search(t, "q=pies"); st != 200 || res.Hits != 0 {
@@ -374,13 +467,14 @@ func TestRunReloadFlagLoadsEvenWithAnAlias(t *testing.T) {
 }
 
 func TestRunKeepsTheOldDataWhenALoadFailsHalfWay(t *testing.T) {
-	es := esdouble.Start(t)
+	t.Parallel()
+	es := startEngine(t)
 	index := preload(t, es, preloaded)
-	es.FailBulkAfter(2)
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": smallData}, "-reload")
+	es.Inject(esfault.RejectBulkItemsAfter(2))
+	a := startApp(t, es.env(map[string]string{"DATA_URL": smallData}), "-reload")
 	a.waitFor(t, "the failed load", func() bool { return strings.Contains(a.logs.String(), "load failed") })
 
-	if got := es.AliasTargets("sfdata"); len(got) != 1 || got[0] != index {
+	if got := es.aliasTargets(t); len(got) != 1 || got[0] != index {
 		t.Errorf("alias %v after a failed load, want the old %s", got, index)
 	}
 	if st, res := a.search(t, "q=pies"); st != 200 || res.Hits != 1 {
@@ -391,18 +485,19 @@ func TestRunKeepsTheOldDataWhenALoadFailsHalfWay(t *testing.T) {
 		t.Errorf("stats should show the failure: %v", stats)
 	}
 
-	es.FailBulkAfter(-1) // the engine recovers: the retry goes through
+	es.Clear() // the engine recovers: the retry goes through
 	a.waitFor(t, "a successful retry", func() bool {
-		got := es.AliasTargets("sfdata")
+		got := es.aliasTargets(t)
 		return len(got) == 1 && got[0] != index
 	})
 }
 
 func TestRunDrainsInFlightRequestsOnCancel(t *testing.T) {
-	es := esdouble.Start(t)
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": smallData})
+	t.Parallel()
+	es := startEngine(t)
+	a := startApp(t, es.env(map[string]string{"DATA_URL": smallData}))
 	a.waitReady(t)
-	es.SetLatency(700 * time.Millisecond)
+	es.Inject(esfault.Fault{Path: "/_search", Delay: 700 * time.Millisecond})
 
 	type result struct {
 		status int
@@ -474,8 +569,8 @@ func TestCommands(t *testing.T) {
 		}
 	})
 	t.Run("healthcheck", func(t *testing.T) {
-		es := esdouble.Start(t)
-		a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": smallData})
+		es := startEngine(t)
+		a := startApp(t, es.env(map[string]string{"DATA_URL": smallData}))
 		port := strings.TrimPrefix(a.base, "http://127.0.0.1:")
 		var out bytes.Buffer
 		if err := run(context.Background(), []string{"foodtrucks", "healthcheck"}, env(map[string]string{"PORT": port}), &out, io.Discard); err != nil {
@@ -504,15 +599,16 @@ func TestCommands(t *testing.T) {
 }
 
 func TestRunReloadsOnTheRefreshInterval(t *testing.T) {
-	es := esdouble.Start(t)
-	a := startApp(t, map[string]string{"ES_URL": es.URL, "DATA_URL": smallData, "REFRESH_INTERVAL": "1s"})
+	t.Parallel()
+	es := startEngine(t)
+	a := startApp(t, es.env(map[string]string{"DATA_URL": smallData, "REFRESH_INTERVAL": "1s"}))
 	a.waitReady(t)
-	first := es.AliasTargets("sfdata")
+	first := es.aliasTargets(t)
 	a.waitFor(t, "a refresh to swap in a new version", func() bool {
-		got := es.AliasTargets("sfdata")
+		got := es.aliasTargets(t)
 		return len(got) == 1 && got[0] != first[0]
 	})
-	a.waitFor(t, "the old version to be deleted", func() bool { return len(es.Indices()) == 1 })
+	a.waitFor(t, "the old version to be deleted", func() bool { return len(es.versions(t)) == 1 })
 	if st, res := a.search(t, "q=tacos"); st != 200 || res.Hits == 0 {
 		t.Errorf("search after a refresh: %d %+v", st, res)
 	}

@@ -34,7 +34,10 @@ type ContainerSpec struct {
 	Ports       []Port
 	Network     string
 	Aliases     []string // network aliases; need Network
-	Mounts      []Mount
+	// ExtraHosts are host:IP lines for the container's /etc/hosts, as
+	// docker run --add-host (the IP may be the engine's "host-gateway").
+	ExtraHosts []string
+	Mounts     []Mount
 	// Health overrides the image's health check; nil keeps it.
 	Health   *Healthcheck
 	Ulimits  []string // name=soft[:hard], as docker run --ulimit
@@ -176,6 +179,12 @@ func createArgs(spec ContainerSpec, name string, labels map[string]string) ([]st
 		}
 	} else if len(spec.Aliases) > 0 {
 		return nil, fmt.Errorf("aliases %q need a network", spec.Aliases)
+	}
+	for _, h := range spec.ExtraHosts {
+		if name, ip, ok := strings.Cut(h, ":"); !ok || name == "" || (ip != "host-gateway" && net.ParseIP(ip) == nil) {
+			return nil, fmt.Errorf("extra host %q is not name:IP (or name:host-gateway)", h)
+		}
+		args = append(args, "--add-host", h)
 	}
 	for _, m := range spec.Mounts {
 		arg, err := m.mountArg()

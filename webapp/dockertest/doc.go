@@ -4,11 +4,12 @@
 //
 // It builds the web image (webapp/Dockerfile, offline path: the binary is
 // compiled on the host and copied into the same runtime stage the default
-// path fills) and an image of the Elasticsearch test double, runs containers
-// from a ContainerSpec, and creates networks. Everything it makes carries the
-// label foodtrucks.test=1 plus a per-process run label, and is removed when
-// the test (containers, networks) or the test binary (images) ends, failed
-// or not.
+// path fills) and an image of the Elasticsearch proxy (esfault), runs
+// containers from a ContainerSpec, creates networks, and makes the test
+// binary's real Elasticsearch node reachable from a network
+// (NodeForNetwork). Everything it makes carries the label foodtrucks.test=1
+// plus a per-process run label, and is removed when the test (containers,
+// networks) or the test binary (images) ends, failed or not.
 //
 // Engine discovery: the client is "docker" from PATH, or the one named by the
 // DOCKER environment variable. Builds need BuildKit; when that client has

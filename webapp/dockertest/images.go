@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
 )
 
 // buildTimeout covers a cold Go build of the web server plus the image build.
@@ -19,23 +21,23 @@ const buildTimeout = 10 * time.Minute
 
 // Source locations inside the repository.
 const (
-	webPackage      = "./webapp"
-	webDockerfile   = "webapp/Dockerfile"
-	esDoublePackage = "./webapp/internal/search/esdouble/cmd/esdouble"
-	caBundle        = "/etc/ssl/certs/ca-certificates.crt"
+	webPackage     = "./webapp"
+	webDockerfile  = "webapp/Dockerfile"
+	esProxyPackage = "./webapp/internal/search/esfault/cmd/esfault"
+	caBundle       = "/etc/ssl/certs/ca-certificates.crt"
 )
 
-// ESDoublePort is the port the Elasticsearch test double listens on in its
-// image, the same as Elasticsearch's.
-const ESDoublePort = 9200
+// ESProxyPort is the port the Elasticsearch proxy listens on in its image,
+// the same as Elasticsearch's.
+const ESProxyPort = 9200
 
-// esDoubleDockerfile puts the double on an empty base like the web server,
+// esProxyDockerfile puts the proxy on an empty base like the web server,
 // unprivileged, so a test network holds nothing but two static binaries.
-const esDoubleDockerfile = `FROM scratch
-COPY esdouble /esdouble
+const esProxyDockerfile = `FROM scratch
+COPY esfault /esfault
 USER 65532:65532
 EXPOSE 9200
-ENTRYPOINT ["/esdouble"]
+ENTRYPOINT ["/esfault"]
 `
 
 var mainInstalled atomic.Bool
@@ -48,18 +50,20 @@ type builtImage struct {
 }
 
 var (
-	webImage      builtImage
-	esDoubleImage builtImage
+	webImage     builtImage
+	esProxyImage builtImage
 )
 
-// Main runs the tests and then removes the images they built. Call it from
+// Main runs the tests, then stops the shared Elasticsearch node and removes
+// the images they built. Call it from
 // TestMain so that images are built once per test binary:
 //
 //	func TestMain(m *testing.M) { os.Exit(dockertest.Main(m)) }
 func Main(m *testing.M) int {
 	mainInstalled.Store(true)
 	code := m.Run()
-	for _, img := range []*builtImage{&webImage, &esDoubleImage} {
+	esnode.StopShared() // started by NodeForNetwork, if any test asked
+	for _, img := range []*builtImage{&webImage, &esProxyImage} {
 		if img.tag == "" || img.err != nil {
 			continue
 		}
@@ -104,18 +108,20 @@ func BuildWebImage(tb testing.TB) string {
 	})
 }
 
-// BuildESDoubleImage builds an image holding only the static binary of the
-// Elasticsearch test double, listening on ESDoublePort, and returns its ID.
-func BuildESDoubleImage(tb testing.TB) string {
+// BuildESProxyImage builds an image holding only the static binary of the
+// Elasticsearch proxy (package esfault, command esfault), listening on
+// ESProxyPort and forwarding to the node named by its ES_TARGET, and returns
+// its ID.
+func BuildESProxyImage(tb testing.TB) string {
 	tb.Helper()
-	return image(tb, &esDoubleImage, "esdouble", func(ctx context.Context, root, dir string) (string, error) {
-		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(esDoublePackage))); err != nil {
-			return "", errMissingSource{fmt.Sprintf("the Elasticsearch double's command (%s) is not there yet: %v", esDoublePackage, err)}
+	return image(tb, &esProxyImage, "esproxy", func(ctx context.Context, root, dir string) (string, error) {
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(esProxyPackage))); err != nil {
+			return "", errMissingSource{fmt.Sprintf("the Elasticsearch proxy's command (%s) is not there yet: %v", esProxyPackage, err)}
 		}
-		if err := goBuild(ctx, root, esDoublePackage, filepath.Join(dir, "esdouble"), "-s -w"); err != nil {
+		if err := goBuild(ctx, root, esProxyPackage, filepath.Join(dir, "esfault"), "-s -w"); err != nil {
 			return "", err
 		}
-		return "", os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(esDoubleDockerfile), 0o644)
+		return "", os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(esProxyDockerfile), 0o644)
 	}, func(string) []string { return nil })
 }
 

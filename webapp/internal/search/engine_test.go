@@ -1,6 +1,7 @@
 package search_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -9,15 +10,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esdouble"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
 )
 
-// cannedAnswer is what startCannedES answers to every request.
+// cannedAnswer is what the proxy gives every request instead of the node's
+// answer, for the shapes a healthy node never sends: Elasticsearch's error
+// bodies at any status, a proxy's HTML error page, a cut-off answer, a
+// server that is not Elasticsearch.
 type cannedAnswer struct {
 	status        int
 	body          string
@@ -25,35 +28,22 @@ type cannedAnswer struct {
 	productHeader bool // X-Elastic-Product: Elasticsearch, as every real node sends
 }
 
-// startCannedES is a stand-in that gives every request the same answer, for
-// the shapes the esdouble has no cue for: Elasticsearch's error bodies at
-// any status, a proxy's HTML error page, a cut-off answer, a server that is
-// not Elasticsearch. It counts the requests it gets.
-func startCannedES(t *testing.T, a cannedAnswer) (*search.Client, *atomic.Int32) {
+// startCannedES puts the answer in front of the shared node for every
+// request and returns a client through it and the proxy, which counts the
+// requests.
+func startCannedES(t *testing.T, a cannedAnswer) (*search.Client, *engine) {
 	t.Helper()
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		_, _ = io.Copy(io.Discard, r.Body)
-		if a.productHeader {
-			w.Header().Set("X-Elastic-Product", "Elasticsearch")
-		}
-		ct := a.contentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		w.Header().Set("Content-Type", ct)
-		w.WriteHeader(a.status)
-		if r.Method != http.MethodHead {
-			_, _ = io.WriteString(w, a.body)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	c, err := search.New(search.Options{URL: srv.URL, Alias: "sfdata"})
+	es := startEngine(t, "")
+	header := http.Header{"Content-Type": {cmp.Or(a.contentType, "application/json")}}
+	if a.productHeader {
+		header.Set("X-Elastic-Product", "Elasticsearch")
+	}
+	es.Inject(esfault.Fault{Answer: &esfault.Answer{Status: a.status, Header: header, Body: a.body}})
+	c, err := search.New(search.Options{URL: es.URL, Alias: es.alias})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, &requests
+	return c, es
 }
 
 // Elasticsearch's own error shape, as a node sends it.
@@ -68,7 +58,7 @@ func TestErrorAnswersAreReadAndClassified(t *testing.T) {
 		answer       cannedAnswer
 		wantKind     error    // ErrUnavailable, ErrNotLoaded or nil: neither
 		wantInErr    []string // what the message must name
-		wantRequests int32    // 2 when the client's one retry applies
+		wantRequests int      // 2 when the client's one retry applies
 	}{
 		{
 			name: "a query the node cannot parse is the search's fault, not the engine's",
@@ -141,7 +131,7 @@ func TestErrorAnswersAreReadAndClassified(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, requests := startCannedES(t, tc.answer)
+			c, es := startCannedES(t, tc.answer)
 			_, err := c.Search(context.Background(), search.Query{Text: "tacos"})
 			if err == nil {
 				t.Fatalf("search answered %d %q: no error", tc.answer.status, tc.answer.body)
@@ -156,7 +146,7 @@ func TestErrorAnswersAreReadAndClassified(t *testing.T) {
 					t.Errorf("error %q does not name %q", err, s)
 				}
 			}
-			if got := requests.Load(); got != tc.wantRequests {
+			if got := len(es.Requests()); got != tc.wantRequests {
 				t.Errorf("%d requests sent, want %d", got, tc.wantRequests)
 			}
 		})
@@ -184,10 +174,10 @@ func TestProductCheck(t *testing.T) {
 		}
 	})
 	t.Run("Elasticsearch passes", func(t *testing.T) {
-		es := esdouble.Start(t)
+		es := startEngine(t, "")
 		c := newClient(t, es, &fixedClock{time.Now()})
 		if err := c.Ping(context.Background()); err != nil {
-			t.Errorf("Ping against the double: %v", err)
+			t.Errorf("Ping against the real node: %v", err)
 		}
 	})
 }
@@ -252,10 +242,11 @@ func (t *bodyTracker) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestEveryResponseBodyIsClosed(t *testing.T) {
-	es := esdouble.Start(t)
+	t.Parallel()
+	es := startEngine(t, "")
 	tracker := &bodyTracker{next: http.DefaultTransport.(*http.Transport).Clone(), open: map[*trackedBody]string{}}
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
-	c, err := search.New(search.Options{URL: es.URL, Alias: "sfdata", Now: clock.now, BulkBatchDocs: 3, Transport: tracker})
+	c, err := search.New(search.Options{URL: es.URL, Alias: es.alias, Now: clock.now, BulkBatchDocs: 3, Transport: tracker})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,16 +263,20 @@ func TestEveryResponseBodyIsClosed(t *testing.T) {
 	if _, err := c.Load(ctx, fixturePermits()); err != nil { // also deletes the old version
 		t.Fatal(err)
 	}
-	es.FailBulkAfter(2)
+	es.Inject(esfault.RejectBulkItemsAfter(2))
 	clock.t = clock.t.Add(time.Hour)
 	if _, err := c.Load(ctx, fixturePermits()); err == nil { // rejected items, partial index deleted
 		t.Fatal("load with rejected items succeeded")
 	}
-	es.FailBulkAfter(-1)
+	es.Clear()
 	_, _ = c.AliasExists(ctx)
 	_, _ = c.Search(ctx, search.Query{Near: &search.Point{Lat: 37.79, Lon: -122.39}, RadiusMeters: 1000})
 	_, _ = c.Stats(ctx)
-	es.FailNext(503, 2) // retried once, then given up
+	es.Inject(esfault.Fault{Times: 2, Answer: esfault.Unavailable("")}) // retried once, then given up
+	_, _ = c.Search(ctx, search.Query{Text: "tacos"})
+	es.Inject(esfault.Fault{Times: 1, Truncate: true}) // a body cut short
+	_, _ = c.Search(ctx, search.Query{Text: "tacos"})
+	es.Inject(esfault.Fault{Times: 2, Reset: true}) // the connection reset mid-body, twice
 	_, _ = c.Search(ctx, search.Query{Text: "tacos"})
 
 	tracker.mu.Lock()
@@ -294,7 +289,7 @@ func TestEveryResponseBodyIsClosed(t *testing.T) {
 		t.Errorf("%d response bodies left open: %v", len(left), left)
 	}
 	if got := len(es.Requests()); got < 15 {
-		t.Errorf("only %d requests reached the double; the test meant to exercise every call", got)
+		t.Errorf("only %d requests reached the proxy; the test meant to exercise every call", got)
 	}
 }
 

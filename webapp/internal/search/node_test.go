@@ -1,8 +1,9 @@
 package search_test
 
-// The adapter's flows against a real Elasticsearch 8: the test node from
-// package esnode (Elasticsearch 8.19 from its published jars), or any server
-// named by FOODTRUCKS_E2E_ES_URL (make e2e) or ESNODE_URL. Run alone with
+// The adapter's flows against a real Elasticsearch 8 with the city's sample
+// data: the test binary's node from package esnode (Elasticsearch 8.19 from
+// its published jars), or any server named by ESNODE_URL (make e2e sets it).
+// Run alone with
 //
 //	go test ./webapp/internal/search/ -run RealNode -v
 //
@@ -34,15 +35,11 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
 )
 
-// E2EURLVar names a real Elasticsearch 8 to run these flows against instead
-// of the test node.
-const e2eURLVar = "FOODTRUCKS_E2E_ES_URL"
-
 // unionSquare is the centre of the geo flows: downtown, where trucks are dense.
 var unionSquare = search.Point{Lat: 37.7880, Lon: -122.4075}
 
 func TestRealNode(t *testing.T) {
-	node := esnode.ForTest(t, e2eURLVar)
+	node := esnode.Shared(t)
 	es := &rawES{url: node.URL}
 	// Aliases unique per run, so runs against a shared server never collide.
 	runID := strconv.FormatInt(time.Now().UnixMilli(), 36)
@@ -57,15 +54,15 @@ func TestRealNode(t *testing.T) {
 		rows := readSample(t, "sf-mobile-food-permits.sample.csv")
 		alias := "ft-csv-" + runID
 		c := newNodeClient(t, node.URL, alias, 0, nil)
+		t.Cleanup(func() { esnode.DeleteIndices(t, es.url, alias+"-*") })
 		res := mustLoad(t, c, rows)
-		cleanupVersions(t, es, alias)
 		checkLoaded(t, es, c, res, len(rows))
 	})
 
 	rows := readSample(t, "sf-mobile-food-permits.json")
 	alias := "ft-json-" + runID
 	c := newNodeClient(t, node.URL, alias, 0, nil)
-	cleanupVersions(t, es, alias)
+	t.Cleanup(func() { esnode.DeleteIndices(t, es.url, alias+"-*") })
 	var first search.LoadResult
 	t.Run("sample JSON bulk-loads with the mapping", func(t *testing.T) {
 		timed(t)
@@ -329,19 +326,6 @@ func checkLoaded(t *testing.T, es *rawES, c *search.Client, res search.LoadResul
 	}
 }
 
-// cleanupVersions deletes the alias's versioned indices when the test ends,
-// so runs against a long-lived server leave nothing behind. Elasticsearch
-// refuses wildcard deletes by default; the names are listed first.
-func cleanupVersions(t *testing.T, es *rawES, alias string) {
-	t.Cleanup(func() {
-		var indices []struct{ Index string }
-		es.getJSON(t, "/_cat/indices/"+alias+"-*?format=json&h=index", &indices)
-		for _, idx := range indices {
-			es.delete(t, "/"+idx.Index)
-		}
-	})
-}
-
 func readSample(t *testing.T, name string) []foodtrucks.Permit {
 	t.Helper()
 	path := repotest.SampleData(t, name)
@@ -464,7 +448,7 @@ func (b *bulkCutter) RoundTrip(r *http.Request) (*http.Response, error) {
 // --- golden request replay -------------------------------------------------
 
 // replayGoldenRequests sends the adapter's golden request bodies
-// (testdata/, recorded against the test double) to the real node, in the
+// (testdata/, written by the adapter's own tests) to the real node, in the
 // order the adapter sends them, and requires each to be accepted. A golden
 // file missing from the plan fails the test, so none goes unchecked.
 func replayGoldenRequests(t *testing.T, es *rawES) {
@@ -599,6 +583,19 @@ func (e *rawES) delete(t *testing.T, path string) {
 func (e *rawES) indexExists(t *testing.T, name string) bool {
 	status, _ := e.do(t, "HEAD", "/"+name, "", nil)
 	return status == http.StatusOK
+}
+
+// versions lists the indices named <alias>-*, sorted.
+func (e *rawES) versions(t *testing.T, alias string) []string {
+	t.Helper()
+	var indices []struct{ Index string }
+	e.getJSON(t, "/_cat/indices/"+alias+"-*?format=json&h=index", &indices)
+	out := make([]string, 0, len(indices))
+	for _, idx := range indices {
+		out = append(out, idx.Index)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // aliasTargets lists the indices an alias points to, sorted.

@@ -8,13 +8,15 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esdouble"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden request files in testdata/")
@@ -25,9 +27,52 @@ type fixedClock struct{ t time.Time }
 
 func (c *fixedClock) now() time.Time { return c.t }
 
-func newClient(t *testing.T, es *esdouble.Server, clock *fixedClock) *search.Client {
+func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }
+
+// engine is the test binary's real node (esnode.Shared) behind a fault
+// proxy of the test's own, and one alias of the test's own on that node.
+type engine struct {
+	*esfault.Proxy
+	node  *rawES // the node itself, bypassing the proxy
+	alias string
+}
+
+// goldenAlias is the alias the golden request files were recorded with.
+const goldenAlias = "sfdata"
+
+// startEngine gives the test a proxy to the shared node and an alias no
+// other test uses (the golden tests ask for goldenAlias, and so must not
+// run in parallel with each other). The alias's indices are deleted before
+// and after the test.
+func startEngine(t *testing.T, alias string) *engine {
 	t.Helper()
-	c, err := search.New(search.Options{URL: es.URL, Alias: "sfdata", Now: clock.now, BulkBatchDocs: 3})
+	node := esnode.Shared(t)
+	if alias == "" {
+		alias = uniqueAlias(t)
+	}
+	e := &engine{Proxy: esfault.Start(t, node.URL), node: &rawES{url: node.URL}, alias: alias}
+	esnode.DeleteIndices(t, node.URL, alias+"-*")
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"-*") })
+	return e
+}
+
+// uniqueAlias is a valid alias named after the test, unique per run.
+func uniqueAlias(t *testing.T) string {
+	name := strings.ToLower(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, strings.TrimPrefix(t.Name(), "Test")))
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return "t-" + strings.Trim(name, "-") + "-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+}
+
+func newClient(t *testing.T, es *engine, clock *fixedClock) *search.Client {
+	t.Helper()
+	c, err := search.New(search.Options{URL: es.URL, Alias: es.alias, Now: clock.now, BulkBatchDocs: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +148,8 @@ func prettyBody(t *testing.T, body []byte) []byte {
 }
 
 // requestsTo returns the recorded requests whose method and path match.
-func requestsTo(es *esdouble.Server, method, pathSuffix string) []esdouble.Request {
-	var out []esdouble.Request
+func requestsTo(es *engine, method, pathSuffix string) []esfault.Request {
+	var out []esfault.Request
 	for _, r := range es.Requests() {
 		if r.Method == method && strings.HasSuffix(r.Path, pathSuffix) {
 			out = append(out, r)
@@ -114,7 +159,7 @@ func requestsTo(es *esdouble.Server, method, pathSuffix string) []esdouble.Reque
 }
 
 func TestLoadSendsGoldenRequests(t *testing.T) {
-	es := esdouble.Start(t)
+	es := startEngine(t, goldenAlias)
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 5, 1, 123e6, time.UTC)}
 	c := newClient(t, es, clock)
 	ctx := context.Background()
@@ -151,13 +196,13 @@ func TestLoadSendsGoldenRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "alias-swap-second.json", requestsTo(es, "POST", "/_aliases")[0].Body)
-	if got := es.AliasTargets("sfdata"); len(got) != 1 || got[0] != second.Index {
+	if got := es.node.aliasTargets(t, es.alias); len(got) != 1 || got[0] != second.Index {
 		t.Errorf("alias points to %v, want only %s", got, second.Index)
 	}
 	if len(second.Deleted) != 1 || second.Deleted[0] != first.Index {
 		t.Errorf("deleted %v, want the previous version %s", second.Deleted, first.Index)
 	}
-	if got := es.Indices(); len(got) != 1 {
+	if got := es.node.versions(t, es.alias); len(got) != 1 {
 		t.Errorf("indices after second load: %v, want only the new version", got)
 	}
 }
@@ -172,7 +217,7 @@ func TestQueryShapesAreGolden(t *testing.T) {
 		{"query-geo.json", search.Query{Near: &search.Point{Lat: 37.7749, Lon: -122.4194}, RadiusMeters: 1500}},
 		{"query-geo-text.json", search.Query{Text: "coffee", Near: &search.Point{Lat: 37.79, Lon: -122.39}, RadiusMeters: 500}},
 	}
-	es := esdouble.Start(t)
+	es := startEngine(t, goldenAlias)
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
 	c := newClient(t, es, clock)
 	if _, err := c.Load(context.Background(), fixturePermits()); err != nil {
@@ -181,8 +226,8 @@ func TestQueryShapesAreGolden(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			es.ResetRequests()
-			// Through the double: a body it would refuse (unknown query
-			// shape) fails here instead of only in a golden diff.
+			// Through the real node: a body it refuses fails here instead
+			// of only in a golden diff.
 			if _, err := c.Search(context.Background(), tc.q); err != nil {
 				t.Fatalf("search %+v: %v", tc.q, err)
 			}
@@ -196,7 +241,8 @@ func TestQueryShapesAreGolden(t *testing.T) {
 }
 
 func TestSearchBehaviour(t *testing.T) {
-	es := esdouble.Start(t)
+	t.Parallel()
+	es := startEngine(t, "")
 	c := newClient(t, es, &fixedClock{time.Now()})
 	ctx := context.Background()
 	if _, err := c.Load(ctx, fixturePermits()); err != nil {
@@ -318,7 +364,8 @@ func TestSearchBehaviour(t *testing.T) {
 }
 
 func TestFailedLoadKeepsServingTheOldAlias(t *testing.T) {
-	es := esdouble.Start(t)
+	t.Parallel()
+	es := startEngine(t, "")
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
 	c := newClient(t, es, clock)
 	ctx := context.Background()
@@ -329,17 +376,17 @@ func TestFailedLoadKeepsServingTheOldAlias(t *testing.T) {
 
 	// The second load gets 4 documents in (one full batch of 3, one more),
 	// then the node rejects the rest of the second batch.
-	es.FailBulkAfter(4)
+	es.Inject(esfault.RejectBulkItemsAfter(4))
 	clock.t = clock.t.Add(time.Hour)
 	_, err = c.Load(ctx, fixturePermits())
 	if err == nil || !strings.Contains(err.Error(), "es_rejected_execution_exception") {
 		t.Fatalf("load with rejected items: err %v, want a failure naming the rejection", err)
 	}
-	es.FailBulkAfter(-1)
-	if got := es.AliasTargets("sfdata"); len(got) != 1 || got[0] != first.Index {
+	es.Clear()
+	if got := es.node.aliasTargets(t, es.alias); len(got) != 1 || got[0] != first.Index {
 		t.Errorf("alias now %v, want the old version %s still", got, first.Index)
 	}
-	if got := es.Indices(); len(got) != 1 || got[0] != first.Index {
+	if got := es.node.versions(t, es.alias); len(got) != 1 || got[0] != first.Index {
 		t.Errorf("indices %v: the half-loaded version must be deleted", got)
 	}
 	r, err := c.Search(ctx, search.Query{Text: "hot dogs"})
@@ -349,7 +396,8 @@ func TestFailedLoadKeepsServingTheOldAlias(t *testing.T) {
 }
 
 func TestEngineFaults(t *testing.T) {
-	es := esdouble.Start(t)
+	t.Parallel()
+	es := startEngine(t, "")
 	c := newClient(t, es, &fixedClock{time.Now()})
 	ctx := context.Background()
 
@@ -383,16 +431,16 @@ func TestEngineFaults(t *testing.T) {
 	}
 
 	// Two 503s outlast the client's single retry; one is absorbed.
-	es.FailNext(503, 2)
+	es.Inject(esfault.Fault{Times: 2, Answer: esfault.Unavailable("")})
 	if _, err := c.Search(ctx, search.Query{Text: "tacos"}); !errors.Is(err, search.ErrUnavailable) {
 		t.Errorf("Search on 503: %v, want ErrUnavailable", err)
 	}
-	es.FailNext(429, 1)
+	es.Inject(esfault.Fault{Times: 1, Answer: esfault.Rejected("")})
 	if _, err := c.Search(ctx, search.Query{Text: "tacos"}); err != nil {
 		t.Errorf("a single 429 should be retried once and succeed: %v", err)
 	}
 
-	es.SetLatency(300 * time.Millisecond)
+	es.Inject(esfault.Fault{Delay: 300 * time.Millisecond})
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	_, err := c.Search(short, search.Query{Text: "tacos"})

@@ -17,11 +17,7 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	esnode.StopShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }
 
 // startOwn starts a node that this test alone uses, so it may restart it.
 func startOwn(t *testing.T, dataDir string) *esnode.Node {

@@ -96,3 +96,13 @@ func StopShared() {
 		shared.dataDir = ""
 	}
 }
+
+// Main runs a test binary's tests and then stops its shared node. Call it
+// from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	StopShared()
+	return code
+}
