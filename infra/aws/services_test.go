@@ -117,7 +117,7 @@ func TestWebContainerRunsHardened(t *testing.T) {
 	}
 	e := env(c)
 	want := map[string]string{
-		"PORT": "5000", "ES_URL": "http://es:9200", "INDEX": p.cfg.IndexAlias, "DATA_URL": p.cfg.DataURL,
+		"PORT": fmt.Sprint(p.cfg.WebPort), "ES_URL": "http://es:9200", "INDEX": p.cfg.IndexAlias, "DATA_URL": p.cfg.DataURL,
 		"REFRESH_INTERVAL": p.cfg.RefreshInterval, "LOG_LEVEL": p.cfg.LogLevel, "ES_USERNAME": "foodtrucks_web",
 	}
 	for k, v := range want {
