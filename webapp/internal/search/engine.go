@@ -97,6 +97,8 @@ func responseError(status int, body io.Reader) *esError {
 // anything outside 2xx becomes an *esError. The body is always closed, and
 // the returned error is already classified.
 func (c *Client) call(ctx context.Context, req esapi.Request, out any) error {
+	ctx, cancel := bounded(ctx, req)
+	defer cancel()
 	res, err := req.Do(ctx, c.transport)
 	if err != nil {
 		return classify(err)
