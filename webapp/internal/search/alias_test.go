@@ -121,6 +121,9 @@ func TestAliasProblemsAreReportedWithAdvice(t *testing.T) {
 		aliasTestES(t, http.MethodPost, url+"/"+res.Index+"/_close", "")
 		defer aliasTestES(t, http.MethodPost, url+"/"+res.Index+"/_open?wait_for_active_shards=1", "")
 		checkProblem(t, c.Ready(ctx), "POST /"+res.Index+"/_open")
+		if _, err := c.Search(ctx, search.Query{Text: "tacos"}); !errors.Is(err, search.ErrUnavailable) {
+			t.Errorf("a search on the closed index: %v, want ErrUnavailable (a 503 with Retry-After, not a 502)", err)
+		}
 		_, err := c.Stats(ctx)
 		checkProblem(t, err, "_open")
 	})

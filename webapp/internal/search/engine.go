@@ -148,7 +148,8 @@ func classify(err error) error {
 		if esErr.Status == http.StatusNotFound && esErr.Type == "index_not_found_exception" {
 			return fmt.Errorf("%w: %w", ErrNotLoaded, err)
 		}
-		if esErr.Status >= 500 || esErr.Status == http.StatusTooManyRequests {
+		if esErr.Status >= 500 || esErr.Status == http.StatusTooManyRequests ||
+			esErr.Type == "index_closed_exception" { // an operator closed it: /readyz says what to do
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		return err
