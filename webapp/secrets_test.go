@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,7 +25,7 @@ const (
 // appear in no answer and no log line: not in /api/stats' source or
 // last_error, not in the "listening" or "data read" lines, not in the
 // errors net/http builds with the URL in them. Three sources: one that
-// works, one that answers 500, one where nothing listens.
+// works, one that answers 500, one that drops every connection.
 func TestSecretsNeverLeaveTheProcess(t *testing.T) {
 	node := esnode.Shared(t)
 	sample, err := os.ReadFile(repotest.SampleData(t, "sf-mobile-food-permits.json"))
@@ -40,7 +41,23 @@ func TestSecretsNeverLeaveTheProcess(t *testing.T) {
 		http.Error(w, "upstream trouble", http.StatusInternalServerError)
 	}))
 	defer broken.Close()
-	nowhere := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	// A port that takes connections and drops them at once: net/http's
+	// error then carries the URL.
+	dropper, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dropper.Close()
+	go func() {
+		for {
+			c, err := dropper.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	nowhere := dropper.Addr().String()
 
 	withSecrets := func(hostPort string) string {
 		return "http://ftuser:" + secretPassword + "@" + hostPort + "/resource/rqzj-sfat.json?$$app_token=" + secretToken + "&$where=status%3D%27APPROVED%27"

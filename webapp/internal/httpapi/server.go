@@ -97,10 +97,10 @@ func NewServer(d Deps) http.Handler {
 	return h
 }
 
-// Bounds of the probes and stats: each covers two Elasticsearch requests of
-// at most search.ProbeTimeout, and stays far below the drain on SIGTERM.
+// Bounds of /readyz and /api/stats, two Elasticsearch reads each: a hung
+// engine answers 503 within them, far below the drain on SIGTERM.
 const (
-	ReadyTimeout = 2 * time.Second
+	ReadyTimeout = 2500 * time.Millisecond
 	StatsTimeout = 3 * time.Second
 )
 

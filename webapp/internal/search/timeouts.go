@@ -18,8 +18,9 @@ const (
 	// Retry-After after this long.
 	SearchTimeout = 2 * time.Second
 	// ProbeTimeout bounds the cheap reads: ping, the alias check, readiness
-	// and the stats behind /api/stats.
-	ProbeTimeout = 1500 * time.Millisecond
+	// and the stats behind /api/stats (whose handlers cut them shorter).
+	// A busy node can take a second for them; a hung one never answers.
+	ProbeTimeout = 3 * time.Second
 	// LeaseTimeout bounds one request on the load lease.
 	LeaseTimeout = 3 * time.Second
 	// AdminTimeout bounds index creation, refresh, alias swaps and deletes.
