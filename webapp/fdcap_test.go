@@ -86,6 +86,7 @@ func probeHealth(base string, probes int) (ok int, slowest time.Duration) {
 // the server with the cap lifted (MAX_CONNECTIONS far above the limit) is
 // the control: there /healthz goes dark.
 func TestConnectionCapKeepsHealthzAnswering(t *testing.T) {
+	t.Parallel() // waits on timeouts mostly, on a node or process of its own
 	if testing.Short() {
 		t.Skip("builds and runs the server binary")
 	}

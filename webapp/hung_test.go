@@ -93,6 +93,7 @@ func timedGet(url string) (status int, retryAfter string, took time.Duration, er
 // be noticed by the background check, and not keep SIGTERM from draining
 // the requests in flight and exiting 0 within Docker's 10 s stop timeout.
 func TestHungEngine(t *testing.T) {
+	t.Parallel() // waits on timeouts mostly, on a node or process of its own
 	if testing.Short() {
 		t.Skip("starts a node of its own")
 	}

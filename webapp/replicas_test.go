@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -40,11 +41,18 @@ func referenceLocations(t *testing.T, esURL, data, query string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Search(context.Background(), q)
-	if err != nil {
-		t.Fatal(err)
+	// A busy machine can push one search past its 2 s bound; that is a 503,
+	// not an answer, so ask again.
+	for try := 1; ; try++ {
+		res, err := c.Search(context.Background(), q)
+		if err == nil {
+			return res.Locations
+		}
+		if try == 5 || !errors.Is(err, search.ErrUnavailable) {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	return res.Locations
 }
 
 func startReplicas(t *testing.T, env map[string]string) []*replica {
@@ -74,13 +82,32 @@ func totalLoads(reps []*replica) int {
 	return n
 }
 
+// answer is the locations a replica finds for query. A 503 (a search past
+// its 2 s bound on a busy machine) is asked again, up to 5 times, and
+// counted in unavailable; it is not a wrong answer.
+func answer(t *testing.T, r *replica, query string, unavailable *int) int {
+	t.Helper()
+	for try := 1; ; try++ {
+		got := r.locations(t, query)
+		if got >= 0 || try == 5 {
+			return got
+		}
+		*unavailable++
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // checkAnswers asks every replica the query and wants the one-server count.
 func checkAnswers(t *testing.T, reps []*replica, query string, want int) {
 	t.Helper()
+	unavailable := 0
 	for _, r := range reps {
-		if got := r.locations(t, query); got != want {
+		if got := answer(t, r, query, &unavailable); got != want {
 			t.Errorf("%s: /search?%s found %d locations, want %d as one server alone finds", r.name, query, got, want)
 		}
+	}
+	if unavailable > 0 {
+		t.Logf("%d searches answered 503 and were asked again", unavailable)
 	}
 }
 
@@ -165,10 +192,10 @@ func TestReplicasRefreshOncePerInterval(t *testing.T) {
 	}
 	began := time.Now()
 	deadline := began.Add(5 * interval)
-	answers := 0
+	answers, unavailable := 0, 0
 	for time.Now().Before(deadline) {
 		for _, r := range reps {
-			got := r.locations(t, query)
+			got := answer(t, r, query, &unavailable)
 			answers++
 			if got != want {
 				t.Errorf("%s during refreshes: %d locations, want %d", r.name, got, want)
@@ -181,8 +208,8 @@ func TestReplicasRefreshOncePerInterval(t *testing.T) {
 	// The first load, then one per interval; a refresh that starts just
 	// before the end may add one.
 	maxLoads := 1 + int(elapsed/interval) + 1
-	t.Logf("refresh every %s for %s with %d servers: %d loads (at most %d allowed), %d answers checked",
-		interval, elapsed.Round(time.Millisecond), replicaCount, loads, maxLoads, answers)
+	t.Logf("refresh every %s for %s with %d servers: %d loads (at most %d allowed), %d answers checked (%d 503s asked again)",
+		interval, elapsed.Round(time.Millisecond), replicaCount, loads, maxLoads, answers, unavailable)
 	if loads > maxLoads {
 		t.Errorf("%d loads in %s with REFRESH_INTERVAL=%s, want at most %d (one per interval, not one per server)", loads, elapsed.Round(time.Millisecond), interval, maxLoads)
 	}
