@@ -20,7 +20,8 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration) http.H
 		}
 		q, err := ParseSearchParams(values)
 		if err != nil {
-			fail(w, http.StatusBadRequest, err.Error())
+			// The message may quote a parameter; a 60 KB one is not echoed.
+			fail(w, http.StatusBadRequest, Truncate(err.Error(), MaxEchoBytes))
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)

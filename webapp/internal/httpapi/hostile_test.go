@@ -41,6 +41,15 @@ func TestLongPathsAreTruncatedInLogAndAnswer(t *testing.T) {
 	}
 }
 
+// A huge parameter quoted in a 400 is cut like a path.
+func TestLongParametersAreNotEchoedInFull(t *testing.T) {
+	h := httpapi.NewServer(httpapi.Deps{Search: &memorySearcher{}})
+	rec, body := get(t, h, "/search?lat=1&lon=2&radius="+strings.Repeat("9", 60<<10)+"parsecs")
+	if msg, _ := body["msg"].(string); rec.Code != http.StatusBadRequest || len(msg) > 2*httpapi.MaxEchoBytes {
+		t.Errorf("status %d, message of %d bytes, want 400 with a message cut near %d", rec.Code, len(msg), httpapi.MaxEchoBytes)
+	}
+}
+
 // A query string that does not decode is a client mistake with its own
 // message, not "Please provide a query".
 func TestMalformedQueryStringIsNamed(t *testing.T) {
