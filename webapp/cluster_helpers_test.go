@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -263,36 +262,20 @@ func deleteAliasIndices(t *testing.T, esURL, alias string) {
 	}
 }
 
-var serverBinary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildServer compiles the server once per test binary, for tests that need
-// a real process: a real SIGTERM and exit status, a lowered open-files limit.
+// buildServer compiles the server into the test's temporary folder, for
+// tests that need a real process: a real SIGTERM and exit status, a lowered
+// open-files limit. The build cache makes all but the first build a link.
 func buildServer(t *testing.T) string {
 	t.Helper()
-	serverBinary.once.Do(func() {
-		root, err := repotest.Root()
-		if err != nil {
-			serverBinary.err = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "foodtrucks-bin-")
-		if err != nil {
-			serverBinary.err = err
-			return
-		}
-		serverBinary.path = filepath.Join(dir, "foodtrucks")
-		cmd := exec.Command("go", "build", "-o", serverBinary.path, "./webapp")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			serverBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if serverBinary.err != nil {
-		t.Fatal(serverBinary.err)
+	root, err := repotest.Root()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return serverBinary.path
+	bin := filepath.Join(t.TempDir(), "foodtrucks")
+	cmd := exec.Command("go", "build", "-o", bin, "./webapp")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
