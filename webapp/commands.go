@@ -53,7 +53,7 @@ func inspect(ctx context.Context, source string, stdout io.Writer) error {
 		err = werr
 	}
 	if err != nil {
-		return fmt.Errorf("data inspect %s: %w", source, err)
+		return fmt.Errorf("data inspect %s: %w", permits.Redact(source), err)
 	}
 	return nil
 }

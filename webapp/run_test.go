@@ -93,7 +93,11 @@ func (e *appEngine) versions(t *testing.T) []string {
 	}
 	var out []string
 	for _, idx := range indices {
-		out = append(out, idx.Index)
+		// Versions only: <alias>-<UTC time>, not <alias>-coordination (the
+		// replicas' load lease).
+		if v := strings.TrimPrefix(idx.Index, e.alias+"-"); v != "" && v[0] >= '0' && v[0] <= '9' {
+			out = append(out, idx.Index)
+		}
 	}
 	slices.Sort(out)
 	return out

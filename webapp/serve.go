@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -24,6 +27,34 @@ import (
 // timeout is 10s and ECS's 30s.
 const shutdownGrace = 8 * time.Second
 
+// fetchTimeout bounds reading the permits source; the load lease outlasts it.
+const fetchTimeout = 2 * time.Minute
+
+// holderName names this process in the load lease: the host (a task's
+// container id) and pid, plus a random part for two processes that share
+// both.
+func holderName() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// connectionCap is the cap on client connections: MAX_CONNECTIONS, or
+// else half of the open-files limit (the other half is for Elasticsearch
+// connections, one per search in flight, and files), at most 10,000.
+func connectionCap(configured int) (limit, fdLimit int) {
+	fdLimit = openFilesLimit()
+	if configured > 0 {
+		return configured, fdLimit
+	}
+	limit = 10_000
+	if fdLimit > 0 {
+		limit = min(limit, max(16, (fdLimit-64)/2))
+	}
+	return limit, fdLimit
+}
+
 // serve runs the HTTP server at once (liveness is green from the first
 // second) and, beside it, the keeper that waits for Elasticsearch and keeps
 // the data loaded. It returns when ctx is cancelled and in-flight requests
@@ -37,7 +68,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	secrets := secretValues(cfg)
+	scrub := newScrubber(secrets)
+	logger := slog.New(slog.NewJSONHandler(newScrubWriter(stdout, secrets), &slog.HandlerOptions{Level: cfg.LogLevel}))
 	logger = logger.With(slog.String("version", version))
 
 	client, err := search.New(search.Options{
@@ -50,11 +83,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	fetchClient := &http.Client{Timeout: 2 * time.Minute}
+	fetchClient := &http.Client{Timeout: fetchTimeout}
 	k := &keeper{
 		cfg:    cfg,
 		es:     client,
 		logger: logger,
+		holder: holderName(),
+		scrub:  scrub,
 		fetch: func(ctx context.Context) ([]foodtrucks.Permit, permits.Report, error) {
 			return permits.Fetch(ctx, fetchClient, cfg.DataURL)
 		},
@@ -73,9 +108,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen on %s (PORT): %w", addr, err)
 	}
+	maxConns, fdLimit := connectionCap(cfg.MaxConns)
+	limited := httpapi.NewConnLimiter(ln, maxConns)
 	srv := httpapi.NewHTTPServer(addr, handler, logger)
-	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("es_url", cfg.ESURL),
-		slog.String("alias", cfg.Index), slog.String("data_url", cfg.DataURL), slog.Bool("ui_from_disk", cfg.UIDir != ""))
+	srv.ConnState = limited.ConnState
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("es_url", permits.Redact(cfg.ESURL)),
+		slog.String("alias", cfg.Index), slog.String("data_url", permits.Redact(cfg.DataURL)), slog.Bool("ui_from_disk", cfg.UIDir != ""),
+		slog.Int("max_connections", maxConns), slog.Int("open_files_limit", fdLimit))
 
 	keeperCtx, stopKeeper := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -86,7 +125,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}()
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(limited) }()
 
 	select {
 	case err := <-serveErr:
@@ -100,10 +139,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	err = srv.Shutdown(drainCtx)
-	wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("drain: %w", err)
+		// Every Elasticsearch call is bounded far below the grace, so
+		// only a client that reads its answer very slowly gets here. A
+		// stop that was asked for is not a failure: close what is left
+		// and exit 0, or the orchestrator counts a crash.
+		logger.Warn("drain grace over; closing the connections still open", slog.String("error", err.Error()))
+		_ = srv.Close()
 	}
-	logger.Info("stopped")
+	wg.Wait()
+	logger.Info("stopped", slog.Int64("connections_evicted", limited.Evicted()), slog.Int64("connections_rejected", limited.Rejected()))
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
 )
 
@@ -35,7 +36,13 @@ type Config struct {
 	AliasCheck      time.Duration // ALIAS_CHECK_INTERVAL: how often to notice lost data
 	LogLevel        slog.Level    // LOG_LEVEL
 	UIDir           string        // UI_DIR: serve the UI from disk (development)
+	AllowShrink     bool          // LOAD_ALLOW_SHRINK: let a load replace the data with under half as many permits
+	MaxConns        int           // MAX_CONNECTIONS: concurrent client connections (0 = from the open-files limit)
 }
+
+// EnvAllowShrink is the switch that lets a load replace the served data
+// with far fewer permits (the shrink guard refuses that by default).
+const EnvAllowShrink = "LOAD_ALLOW_SHRINK"
 
 // Variables lists every variable the app reads, with its default, for
 // documentation and for the `version` output.
@@ -52,6 +59,8 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"ALIAS_CHECK_INTERVAL", "15s", "how often to check that the alias still exists (reload when lost)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"UI_DIR", "", "serve the UI from this directory instead of the embedded copy (development)"},
+	{EnvAllowShrink, "0", "1 lets a load replace the data with under half as many permits (refused by default)"},
+	{"MAX_CONNECTIONS", "0", "cap on concurrent client connections; 0 = derived from the open-files limit"},
 }
 
 // FromEnv reads and validates the configuration.
@@ -92,7 +101,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		UIDir:      strings.TrimSpace(getenv("UI_DIR")),
 	}
 	if u, err := url.Parse(c.ESURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("ES_URL", "%q is not an http(s) URL like http://es:9200", c.ESURL)
+		bad("ES_URL", "%q is not an http(s) URL like http://es:9200", permits.Redact(c.ESURL))
 	} else if u.User != nil {
 		bad("ES_URL", "must not carry credentials; use ES_USERNAME/ES_PASSWORD or ES_API_KEY")
 	}
@@ -113,10 +122,23 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if strings.HasPrefix(c.DataURL, "http://") || strings.HasPrefix(c.DataURL, "https://") {
 		if u, err := url.Parse(c.DataURL); err != nil || u.Host == "" {
-			bad("DATA_URL", "%q is not a valid URL", c.DataURL)
+			bad("DATA_URL", "%q is not a valid URL", permits.Redact(c.DataURL))
 		}
 	} else if strings.Contains(c.DataURL, "://") && !strings.HasPrefix(c.DataURL, "file://") {
-		bad("DATA_URL", "%q: only http://, https://, file:// or a file path are supported", c.DataURL)
+		bad("DATA_URL", "%q: only http://, https://, file:// or a file path are supported", permits.Redact(c.DataURL))
+	}
+	switch v := strings.ToLower(get(EnvAllowShrink, "0")); v {
+	case "0", "false", "no":
+	case "1", "true", "yes":
+		c.AllowShrink = true
+	default:
+		bad(EnvAllowShrink, "%q is not 0 or 1", v)
+	}
+	maxRaw := get("MAX_CONNECTIONS", "0")
+	if n, err := strconv.Atoi(maxRaw); err != nil || n < 0 || (n > 0 && n < 16) {
+		bad("MAX_CONNECTIONS", "%q is not 0 (automatic) or a number of at least 16", maxRaw)
+	} else {
+		c.MaxConns = n
 	}
 	c.RefreshInterval = duration("REFRESH_INTERVAL", "24h", time.Second, true)
 	c.ESWait = duration("ES_WAIT", "2m", 0, true)

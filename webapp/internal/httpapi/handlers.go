@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
@@ -12,9 +13,15 @@ import (
 
 func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q, err := ParseSearchParams(r.URL.Query())
+		values, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			fail(w, http.StatusBadRequest, err.Error())
+			fail(w, http.StatusBadRequest, "the query string is malformed ("+Truncate(err.Error(), MaxEchoBytes)+"); encode special characters, e.g. % as %25")
+			return
+		}
+		q, err := ParseSearchParams(values)
+		if err != nil {
+			// The message may quote a parameter; a 60 KB one is not echoed.
+			fail(w, http.StatusBadRequest, Truncate(err.Error(), MaxEchoBytes))
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
@@ -23,7 +30,7 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration) http.H
 		if err != nil {
 			status, msg := searchFailure(err)
 			if status == http.StatusServiceUnavailable {
-				w.Header().Set("Retry-After", "5")
+				w.Header().Set("Retry-After", retryAfter)
 			}
 			logger.LogAttrs(r.Context(), slog.LevelWarn, "search failed",
 				slog.String("request_id", RequestID(r.Context())), slog.Int("status", status), slog.String("error", err.Error()))
@@ -41,7 +48,9 @@ func searchFailure(err error) (int, string) {
 	case errors.Is(err, search.ErrNotLoaded):
 		return http.StatusServiceUnavailable, "The food-truck data is still loading. Please try again in a moment."
 	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, "The search engine took too long to answer. Please try again."
+		// A stalled engine is unavailable, not a gateway fault of ours:
+		// 503 with Retry-After lets clients and the load balancer back off.
+		return http.StatusServiceUnavailable, "The search engine is not answering right now. Please try again in a moment."
 	case errors.Is(err, search.ErrUnavailable):
 		return http.StatusServiceUnavailable, "The search engine is unavailable right now. Please try again in a moment."
 	case errors.Is(err, context.Canceled):
@@ -66,13 +75,19 @@ func handleReadyz(logger *slog.Logger, rc ReadinessChecker) http.Handler {
 			fail(w, http.StatusServiceUnavailable, "not ready: no search engine configured")
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
 		defer cancel()
 		if err := rc.Ready(ctx); err != nil {
-			w.Header().Set("Retry-After", "5")
+			w.Header().Set("Retry-After", retryAfter)
 			msg := "not ready: search engine unreachable"
-			if errors.Is(err, search.ErrNotLoaded) {
+			var problem *search.AliasProblem
+			switch {
+			case errors.As(err, &problem):
+				msg = "not ready: " + problem.Error()
+			case errors.Is(err, search.ErrNotLoaded):
 				msg = "not ready: data not loaded yet"
+			case errors.Is(err, context.DeadlineExceeded):
+				msg = "not ready: search engine not answering"
 			}
 			logger.LogAttrs(r.Context(), slog.LevelDebug, "not ready", slog.String("error", err.Error()))
 			fail(w, http.StatusServiceUnavailable, msg)
@@ -92,11 +107,14 @@ func handleStats(logger *slog.Logger, src StatsSource) http.Handler {
 			fail(w, http.StatusServiceUnavailable, "stats unavailable")
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(r.Context(), StatsTimeout)
 		defer cancel()
 		st, err := src.Stats(ctx)
 		if err != nil {
 			status, msg := searchFailure(err)
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", retryAfter)
+			}
 			logger.LogAttrs(r.Context(), slog.LevelWarn, "stats failed", slog.String("error", err.Error()))
 			fail(w, status, msg)
 			return
@@ -114,9 +132,52 @@ func methodNotAllowed() http.Handler {
 
 func notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fail(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+		fail(w, http.StatusNotFound, "no such endpoint: "+Truncate(r.URL.Path, MaxEchoBytes))
 	})
 }
+
+// jsonNotFound answers the UI's 404s (an unknown static path) in the API's
+// JSON shape instead of the file server's plain text.
+func jsonNotFound(ui http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ui.ServeHTTP(&notFoundCatcher{ResponseWriter: w, r: r}, r)
+	})
+}
+
+type notFoundCatcher struct {
+	http.ResponseWriter
+	r       *http.Request
+	caught  bool
+	written bool
+}
+
+func (c *notFoundCatcher) WriteHeader(code int) {
+	if c.written {
+		return
+	}
+	c.written = true
+	if code == http.StatusNotFound {
+		c.caught = true
+		h := c.ResponseWriter.Header()
+		h.Del("Content-Length")
+		h.Del("Content-Encoding")
+		fail(c.ResponseWriter, http.StatusNotFound, "no such page: "+Truncate(c.r.URL.Path, MaxEchoBytes))
+		return
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *notFoundCatcher) Write(b []byte) (int, error) {
+	if !c.written {
+		c.WriteHeader(http.StatusOK)
+	}
+	if c.caught {
+		return len(b), nil // the file server's text; the JSON is already out
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *notFoundCatcher) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 func handleNoUI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -13,7 +13,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /api/", notFound())
 
 	if d.UI != nil {
-		mux.Handle("GET /", d.UI)
+		mux.Handle("GET /", jsonNotFound(d.UI))
 	} else {
 		mux.Handle("GET /{$}", handleNoUI())
 	}

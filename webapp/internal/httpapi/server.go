@@ -5,9 +5,11 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
@@ -41,6 +43,13 @@ type Stats struct {
 	Documents int64      `json:"documents"` // permits in it
 	LastLoad  *LoadStats `json:"last_load"` // null when this process has not loaded data (it found the alias in place)
 	LastError string     `json:"last_error,omitempty"`
+	// Problem is a state of the alias that needs an operator (a closed
+	// index behind it, an index named like it, ...), with what to do.
+	Problem string `json:"problem,omitempty"`
+	// Loads counts the loads this process completed; RefusedLoads those
+	// the shrink guard refused.
+	Loads        int `json:"loads"`
+	RefusedLoads int `json:"refused_loads"`
 }
 
 // LoadStats describes the last load this process completed.
@@ -66,7 +75,7 @@ type Deps struct {
 	Version string
 
 	// SearchTimeout bounds one search including the Elasticsearch call
-	// (default 10s).
+	// (default search.SearchTimeout).
 	SearchTimeout time.Duration
 }
 
@@ -76,7 +85,7 @@ func NewServer(d Deps) http.Handler {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.SearchTimeout <= 0 {
-		d.SearchTimeout = 10 * time.Second
+		d.SearchTimeout = search.SearchTimeout
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
@@ -88,6 +97,37 @@ func NewServer(d Deps) http.Handler {
 	return h
 }
 
+// Bounds of /readyz and /api/stats, two Elasticsearch reads each: a hung
+// engine answers 503 within them, far below the drain on SIGTERM.
+const (
+	ReadyTimeout = 2500 * time.Millisecond
+	StatsTimeout = 3 * time.Second
+)
+
+// retryAfter is the Retry-After of every 503, in seconds.
+const retryAfter = "5"
+
+// MaxEchoBytes bounds a request path or query as it is logged or echoed in
+// an answer: a 60 KB path must not become 60 KB of log per request.
+const MaxEchoBytes = 256
+
+// Truncate cuts s to at most n bytes (on a UTF-8 boundary) and says so.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("…(%d bytes)", len(s))
+}
+
+// IdleTimeout is how long a keep-alive connection may sit idle: above the
+// AWS load balancer's 60 s (so it, not we, closes first and no request
+// races a close), far below the 120 s that let idle clients pile up.
+const IdleTimeout = 65 * time.Second
+
 // NewHTTPServer wraps the handler with the timeouts a public server needs:
 // slow clients cannot hold connections open, and a stuck response is cut.
 func NewHTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
@@ -97,7 +137,7 @@ func NewHTTPServer(addr string, h http.Handler, logger *slog.Logger) *http.Serve
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

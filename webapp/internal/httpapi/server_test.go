@@ -129,7 +129,7 @@ func TestErrorsAreJSONWithProperCodes(t *testing.T) {
 		{"bad lat", httpapi.Deps{Search: &memorySearcher{}}, "GET", "/search?lat=abc&lon=1", 400},
 		{"engine away", httpapi.Deps{Search: &memorySearcher{err: fmt.Errorf("%w: dial tcp: connection refused", search.ErrUnavailable)}}, "GET", "/search?q=x", 503},
 		{"data not loaded", httpapi.Deps{Search: &memorySearcher{err: search.ErrNotLoaded}}, "GET", "/search?q=x", 503},
-		{"engine too slow", httpapi.Deps{Search: &memorySearcher{err: fmt.Errorf("%w: %w", search.ErrUnavailable, context.DeadlineExceeded)}}, "GET", "/search?q=x", 504},
+		{"engine too slow: 503 so clients back off", httpapi.Deps{Search: &memorySearcher{err: fmt.Errorf("%w: %w", search.ErrUnavailable, context.DeadlineExceeded)}}, "GET", "/search?q=x", 503},
 		{"engine refused the query", httpapi.Deps{Search: &memorySearcher{err: errors.New("parsing_exception")}}, "GET", "/search?q=x", 502},
 		{"not ready", httpapi.Deps{Ready: readiness{search.ErrNotLoaded}}, "GET", "/readyz", 503},
 		{"stats while away", httpapi.Deps{Stats: stats{err: search.ErrUnavailable}}, "GET", "/api/stats", 503},

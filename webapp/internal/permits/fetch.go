@@ -55,10 +55,10 @@ func Fetch(ctx context.Context, client *http.Client, source string) ([]foodtruck
 	default:
 		permits, report, err = readFile(ctx, source)
 	}
-	report.Source = source
+	report.Source = Redact(source)
 	if report.Skipped == nil {
 		fresh := newReport(report.Format)
-		fresh.Source = source
+		fresh.Source = Redact(source)
 		report = fresh
 	}
 	return permits, report, err
@@ -85,7 +85,7 @@ func fetchURL(ctx context.Context, client *http.Client, source string) ([]foodtr
 	req.Header.Set("User-Agent", "sf-foodtrucks")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, Report{}, fmt.Errorf("fetching permit data: %w", err)
+		return nil, Report{}, fmt.Errorf("fetching permit data from %s: %w", Redact(source), redactURLError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -139,18 +139,68 @@ func sodaURL(source string) (target string, addedLimit bool, err error) {
 	return u.String(), true, nil
 }
 
-// redact drops credentials and the query (SODA app tokens travel there)
-// from a URL before it goes into an error message or a log line.
-func redact(source string) string {
+// secretParams are query parameters whose values are credentials: SODA's
+// app token and the usual names for keys and passwords.
+var secretParams = []string{"token", "key", "secret", "password", "passwd", "pwd", "auth", "signature", "sig", "credential"}
+
+// isSecretParam reports whether a query parameter carries a credential.
+func isSecretParam(name string) bool {
+	n := strings.ToLower(strings.TrimLeft(name, "$"))
+	for _, s := range secretParams {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact drops the user-info and the values of secret query parameters
+// ($$app_token, token, key, password, ...) from a URL before it goes into
+// an error message, a log line or an answer. Other parameters ($limit, a
+// dataset filter) stay, so the source remains recognisable. A string that
+// is not a URL (a file path) comes back as it is.
+func Redact(source string) string {
+	if !strings.Contains(source, "://") {
+		return source
+	}
 	u, err := url.Parse(source)
 	if err != nil {
 		return "(unparseable URL)"
 	}
-	u.User = nil
-	if u.RawQuery != "" {
-		u.RawQuery = "…"
+	if u.User != nil {
+		u.User = url.User("REDACTED")
 	}
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			name, _, hasValue := strings.Cut(p, "=")
+			decoded, derr := url.QueryUnescape(name)
+			if derr != nil {
+				decoded = name
+			}
+			if hasValue && isSecretParam(decoded) {
+				parts[i] = name + "=REDACTED"
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	u.Fragment, u.RawFragment = "", ""
 	return u.String()
+}
+
+// redact is Redact for messages that only need the host and path.
+func redact(source string) string { return Redact(source) }
+
+// redactURLError rewrites the URL that net/http puts in its errors (with
+// the query, and the user name, in full) to its redacted form.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		clean := *ue
+		clean.URL = Redact(ue.URL)
+		return &clean
+	}
+	return err
 }
 
 func readFile(ctx context.Context, name string) ([]foodtrucks.Permit, Report, error) {

@@ -97,6 +97,8 @@ func responseError(status int, body io.Reader) *esError {
 // anything outside 2xx becomes an *esError. The body is always closed, and
 // the returned error is already classified.
 func (c *Client) call(ctx context.Context, req esapi.Request, out any) error {
+	ctx, cancel := bounded(ctx, req)
+	defer cancel()
 	res, err := req.Do(ctx, c.transport)
 	if err != nil {
 		return classify(err)
@@ -146,7 +148,8 @@ func classify(err error) error {
 		if esErr.Status == http.StatusNotFound && esErr.Type == "index_not_found_exception" {
 			return fmt.Errorf("%w: %w", ErrNotLoaded, err)
 		}
-		if esErr.Status >= 500 || esErr.Status == http.StatusTooManyRequests {
+		if esErr.Status >= 500 || esErr.Status == http.StatusTooManyRequests ||
+			esErr.Type == "index_closed_exception" { // an operator closed it: /readyz says what to do
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +37,15 @@ const staleVersionAge = 30 * time.Minute
 // never see a half-loaded index; a failed load deletes its own index and
 // leaves the alias (and the data it serves) untouched.
 func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadResult, error) {
+	return c.LoadUnder(ctx, nil, permits)
+}
+
+// LoadUnder is Load by the holder of the load lease (nil: no lease). The
+// lease is renewed right before the alias swap, and a lost lease abandons
+// the load. Holding it, the load also deletes every version the alias does
+// not point at, whatever its age: no other load can be in progress, so
+// they are leftovers of failed loads.
+func (c *Client) LoadUnder(ctx context.Context, lease *Lease, permits []foodtrucks.Permit) (LoadResult, error) {
 	c.loadMu.Lock()
 	defer c.loadMu.Unlock()
 	start := time.Now()
@@ -54,12 +64,13 @@ func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadRes
 	}
 	fail := func(err error) (LoadResult, error) {
 		// The new index is useless; remove it so versions do not pile up.
-		// A fresh context: the caller's may be the reason we failed.
-		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		// A fresh context (the caller's may be the reason we failed), and
+		// a short one: a hung engine must not hold up a shutdown.
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		res.Requests++
 		if derr := c.call(cleanup, esapi.IndicesDeleteRequest{Index: []string{res.Index}}, nil); derr != nil {
-			err = fmt.Errorf("%w (and deleting the partial index %s failed: %v)", err, res.Index, derr)
+			err = fmt.Errorf("%w (and deleting the partial index %s failed: %v; the next load deletes it)", err, res.Index, derr)
 		}
 		return res, err
 	}
@@ -84,12 +95,19 @@ func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadRes
 	if err != nil {
 		return fail(err)
 	}
-	for _, v := range versions {
-		if v.hasAlias {
-			res.Previous = append(res.Previous, v.name)
+	res.Requests++
+	current, err := c.aliasTargets(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	res.Previous = current
+
+	if lease != nil {
+		res.Requests++
+		if err := lease.Renew(ctx); err != nil {
+			return fail(fmt.Errorf("before swapping the alias: %w", err))
 		}
 	}
-
 	res.Requests++
 	if err := c.swapAlias(ctx, res.Index, res.Previous); err != nil {
 		return fail(fmt.Errorf("swap alias %s to %s: %w", c.alias, res.Index, err))
@@ -100,7 +118,7 @@ func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadRes
 		if v.name == res.Index {
 			continue
 		}
-		if v.hasAlias || c.versionAge(v.name) > staleVersionAge {
+		if lease != nil || v.hasAlias || c.versionAge(v.name) > staleVersionAge {
 			stale = append(stale, v.name)
 		}
 	}
@@ -115,6 +133,41 @@ func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadRes
 	res.Finished = c.now().UTC()
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// cleanupTimeout bounds deleting a failed load's index after its context
+// ended; it stays well inside the server's drain on SIGTERM.
+const cleanupTimeout = 3 * time.Second
+
+// DeleteOrphans deletes the versions the alias does not point at: indices
+// of loads that failed or were cut off (an engine crash mid-load, a task
+// killed). Call it only while no load can be running: holding the lease, or
+// having seen it free after listing (a load creates its index only after
+// taking the lease). It returns the names it deleted.
+func (c *Client) DeleteOrphans(ctx context.Context, leaseFree func(context.Context) (bool, error)) ([]string, error) {
+	versions, err := c.versions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var orphans []string
+	for _, v := range versions {
+		if !v.hasAlias {
+			orphans = append(orphans, v.name)
+		}
+	}
+	if len(orphans) == 0 {
+		return nil, nil
+	}
+	if leaseFree != nil {
+		free, err := leaseFree(ctx)
+		if err != nil || !free {
+			return nil, err
+		}
+	}
+	if err := c.call(ctx, esapi.IndicesDeleteRequest{Index: orphans}, nil); err != nil {
+		return nil, fmt.Errorf("delete leftover versions %v: %w", orphans, err)
+	}
+	return orphans, nil
 }
 
 // bulkItem is one document's outcome in a bulk answer.
@@ -208,21 +261,63 @@ type aliasAction struct {
 }
 
 type aliasTarget struct {
-	Index string `json:"index"`
-	Alias string `json:"alias"`
+	Index     string `json:"index"`
+	Alias     string `json:"alias"`
+	MustExist *bool  `json:"must_exist,omitempty"`
 }
 
+// aliasTargets lists every index the alias points at, versions or not.
+func (c *Client) aliasTargets(ctx context.Context) ([]string, error) {
+	var resp map[string]json.RawMessage
+	err := c.call(ctx, esapi.IndicesGetAliasRequest{Name: []string{c.alias}}, &resp)
+	var esErr *esError
+	if errors.As(err, &esErr) && esErr.Status == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read alias %s: %w", c.alias, err)
+	}
+	out := make([]string, 0, len(resp))
+	for name := range resp {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// swapAlias moves the alias from previous (what it pointed at when read) to
+// index in one cluster-state update, as a compare-and-swap: each remove
+// must find the alias where it was read (must_exist), or nothing is
+// applied. With no previous index, a remove from every index guards
+// against another task having added the alias meanwhile, so the alias
+// never ends on two indices. The answer is read, not just its status:
+// Elasticsearch answers 200 with "errors": true when an action failed and
+// still applies the others.
 func (c *Client) swapAlias(ctx context.Context, index string, previous []string) error {
 	actions := make([]aliasAction, 0, len(previous)+1)
+	yes := true
 	for _, p := range previous {
-		actions = append(actions, aliasAction{Remove: &aliasTarget{Index: p, Alias: c.alias}})
+		actions = append(actions, aliasAction{Remove: &aliasTarget{Index: p, Alias: c.alias, MustExist: &yes}})
+	}
+	wildcard := len(previous) == 0
+	if wildcard {
+		actions = append(actions, aliasAction{Remove: &aliasTarget{Index: "*", Alias: c.alias}})
 	}
 	actions = append(actions, aliasAction{Add: &aliasTarget{Index: index, Alias: c.alias}})
 	body, err := jsonBody(aliasActions{Actions: actions})
 	if err != nil {
 		return err
 	}
-	return c.call(ctx, esapi.IndicesUpdateAliasesRequest{Body: body}, nil)
+	var ans aliasSwapAnswer
+	err = c.call(ctx, esapi.IndicesUpdateAliasesRequest{Body: body}, &ans)
+	var esErr *esError
+	if errors.As(err, &esErr) && esErr.Status == http.StatusNotFound && esErr.Type == "aliases_not_found_exception" {
+		return fmt.Errorf("the alias changed while this load ran (another task swapped it); nothing was applied: %w", err)
+	}
+	if err != nil {
+		return err
+	}
+	return checkSwap(ans, wildcard)
 }
 
 // jsonBody encodes a request body. A bytes.Reader lets the transport send

@@ -498,13 +498,30 @@ func replayGoldenRequests(t *testing.T, es *rawES) {
 			t.Fatalf("%s %s with %s: HTTP %d %s", s.method, s.path, s.file, status, resp)
 		}
 		var ack struct {
-			Errors  bool                                 `json:"errors"`
-			Shards  struct{ Failed int }                 `json:"_shards"`
-			Hits    *struct{ Total struct{ Value int } } `json:"hits"`
-			TimeOut bool                                 `json:"timed_out"`
+			Errors        bool                                 `json:"errors"`
+			Shards        struct{ Failed int }                 `json:"_shards"`
+			Hits          *struct{ Total struct{ Value int } } `json:"hits"`
+			TimeOut       bool                                 `json:"timed_out"`
+			ActionResults []struct {
+				Action struct{ Type string } `json:"action"`
+				Status int                   `json:"status"`
+			} `json:"action_results"`
 		}
 		if err := json.Unmarshal(resp, &ack); err != nil {
 			t.Fatalf("%s: response %s: %v", s.file, resp, err)
+		}
+		if ack.Errors && bytes.Contains(body, []byte(`"index":"*"`)) {
+			// A first swap also removes the alias from every index ("*"), so
+			// a replica's concurrent first swap cannot leave two behind; where
+			// the alias is on none, the node answers that remove with 404 and
+			// applies the add. That 404, and only it, is what the adapter
+			// accepts too.
+			ack.Errors = false
+			for _, r := range ack.ActionResults {
+				if r.Status/100 != 2 && (r.Action.Type != "remove" || r.Status != http.StatusNotFound) {
+					ack.Errors = true
+				}
+			}
 		}
 		if ack.Errors || ack.Shards.Failed > 0 || ack.TimeOut {
 			t.Errorf("%s %s with %s: accepted with failures: %s", s.method, s.path, s.file, resp)
@@ -585,14 +602,17 @@ func (e *rawES) indexExists(t *testing.T, name string) bool {
 	return status == http.StatusOK
 }
 
-// versions lists the indices named <alias>-*, sorted.
+// versions lists the versioned indices <alias>-<UTC time>, sorted (not
+// <alias>-coordination, the replicas' load lease).
 func (e *rawES) versions(t *testing.T, alias string) []string {
 	t.Helper()
 	var indices []struct{ Index string }
 	e.getJSON(t, "/_cat/indices/"+alias+"-*?format=json&h=index", &indices)
 	out := make([]string, 0, len(indices))
 	for _, idx := range indices {
-		out = append(out, idx.Index)
+		if v := strings.TrimPrefix(idx.Index, alias+"-"); v != "" && v[0] >= '0' && v[0] <= '9' {
+			out = append(out, idx.Index)
+		}
 	}
 	sort.Strings(out)
 	return out

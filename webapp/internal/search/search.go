@@ -162,13 +162,17 @@ func (c *Client) Ping(ctx context.Context) error {
 }
 
 // Ready reports whether searches can be answered: the cluster is reachable
-// and the alias exists.
+// and the alias points at one open index of this app. A state that needs an
+// operator comes back as an *AliasProblem saying what to do.
 func (c *Client) Ready(ctx context.Context) error {
-	ok, err := c.AliasExists(ctx)
+	st, err := c.State(ctx)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if p := st.Problem(); p != nil {
+		return p
+	}
+	if len(st.Indices) == 0 {
 		return ErrNotLoaded
 	}
 	return nil
@@ -176,7 +180,10 @@ func (c *Client) Ready(ctx context.Context) error {
 
 // AliasExists reports whether the alias is present.
 func (c *Client) AliasExists(ctx context.Context) (bool, error) {
-	res, err := esapi.IndicesExistsAliasRequest{Name: []string{c.alias}}.Do(ctx, c.transport)
+	req := esapi.IndicesExistsAliasRequest{Name: []string{c.alias}}
+	ctx, cancel := bounded(ctx, req)
+	defer cancel()
+	res, err := req.Do(ctx, c.transport)
 	if err != nil {
 		return false, classify(err)
 	}

@@ -2,9 +2,6 @@ package search
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
 // IndexStats describes what the alias serves right now.
@@ -17,24 +14,17 @@ type IndexStats struct {
 // Stats reports the index behind the alias and its document count.
 func (c *Client) Stats(ctx context.Context) (IndexStats, error) {
 	st := IndexStats{Alias: c.alias}
-	versions, err := c.versions(ctx)
+	as, err := c.State(ctx)
 	if err != nil {
 		return st, err
 	}
-	for _, v := range versions {
-		if v.hasAlias {
-			st.Index = v.name
-		}
+	if p := as.Problem(); p != nil {
+		return st, p
 	}
-	if st.Index == "" {
+	ix, ok := as.Serving()
+	if !ok {
 		return st, ErrNotLoaded
 	}
-	var resp struct {
-		Count int64 `json:"count"`
-	}
-	if err := c.call(ctx, esapi.CountRequest{Index: []string{c.alias}}, &resp); err != nil {
-		return st, fmt.Errorf("count %s: %w", c.alias, err)
-	}
-	st.Documents = resp.Count
+	st.Index, st.Documents = ix.Name, ix.Documents
 	return st, nil
 }
