@@ -227,41 +227,6 @@ func (w *aliasWatch) result() (int, []string, int) {
 	return w.max, w.maxSeen, w.samples
 }
 
-// esDo sends one request to Elasticsearch and returns status and body.
-func esDo(t *testing.T, method, url, body string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
-}
-
-// deleteAliasIndices removes every index whose name starts with alias (the
-// versions and the coordination index), one by one: Elasticsearch 8
-// refuses wildcard deletes.
-func deleteAliasIndices(t *testing.T, esURL, alias string) {
-	t.Helper()
-	status, body := esDo(t, http.MethodGet, esURL+"/_cat/indices/"+alias+"*?format=json&h=index&expand_wildcards=all", "")
-	if status != http.StatusOK {
-		return
-	}
-	var rows []struct{ Index string }
-	_ = json.Unmarshal([]byte(body), &rows)
-	for _, r := range rows {
-		esDo(t, http.MethodDelete, esURL+"/"+r.Index, "")
-	}
-}
-
 // buildServer compiles the server into the test's temporary folder, for
 // tests that need a real process: a real SIGTERM and exit status, a lowered
 // open-files limit. The build cache makes all but the first build a link.

@@ -17,7 +17,7 @@ func TestLeftoverVersionIsDeletedAtStart(t *testing.T) {
 	node := esnode.Shared(t)
 	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
 	alias := uniqueAlias("ft-leftover")
-	t.Cleanup(func() { deleteAliasIndices(t, node.URL, alias) })
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"*") })
 	env := map[string]string{"ES_URL": node.URL, "INDEX": alias, "DATA_URL": data}
 
 	first := startReplica(t, "first", env)
@@ -30,7 +30,7 @@ func TestLeftoverVersionIsDeletedAtStart(t *testing.T) {
 		t.Fatalf("alias after the first load: %v (%v)", served, err)
 	}
 	leftover := alias + "-" + strings.ToLower(time.Now().UTC().Format("20060102t150405.000z"))
-	if status, body := esDo(t, http.MethodPut, node.URL+"/"+leftover, ""); status != http.StatusOK {
+	if status, body := esnode.Do(t, http.MethodPut, node.URL+"/"+leftover, ""); status != http.StatusOK {
 		t.Fatalf("create %s: %d %s", leftover, status, body)
 	}
 
@@ -38,7 +38,7 @@ func TestLeftoverVersionIsDeletedAtStart(t *testing.T) {
 	second.waitStatus(t, "/readyz", http.StatusOK, time.Minute)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		status, _ := esDo(t, http.MethodHead, node.URL+"/"+leftover, "")
+		status, _ := esnode.Do(t, http.MethodHead, node.URL+"/"+leftover, "")
 		if status == http.StatusNotFound {
 			break
 		}
@@ -62,7 +62,7 @@ func TestLeftoverVersionIsDeletedAtStart(t *testing.T) {
 func TestClosedIndexIsReportedWithWhatToDo(t *testing.T) {
 	node := esnode.Shared(t)
 	alias := uniqueAlias("ft-closed")
-	t.Cleanup(func() { deleteAliasIndices(t, node.URL, alias) })
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"*") })
 	r := startReplica(t, "server", map[string]string{"ES_URL": node.URL, "INDEX": alias,
 		"DATA_URL": repotest.SampleData(t, "sf-mobile-food-permits.json")})
 	r.waitStatus(t, "/readyz", http.StatusOK, time.Minute)
@@ -70,7 +70,7 @@ func TestClosedIndexIsReportedWithWhatToDo(t *testing.T) {
 	if err != nil || len(served) != 1 {
 		t.Fatalf("alias: %v (%v)", served, err)
 	}
-	if status, body := esDo(t, http.MethodPost, node.URL+"/"+served[0]+"/_close", ""); status != http.StatusOK {
+	if status, body := esnode.Do(t, http.MethodPost, node.URL+"/"+served[0]+"/_close", ""); status != http.StatusOK {
 		t.Fatalf("close: %d %s", status, body)
 	}
 	r.waitStatus(t, "/readyz", http.StatusServiceUnavailable, 10*time.Second)
@@ -85,7 +85,7 @@ func TestClosedIndexIsReportedWithWhatToDo(t *testing.T) {
 	if status != http.StatusServiceUnavailable || header.Get("Retry-After") == "" {
 		t.Errorf("/search on the closed index: %d, want 503 with Retry-After", status)
 	}
-	if status, body := esDo(t, http.MethodPost, node.URL+"/"+served[0]+"/_open?wait_for_active_shards=1", ""); status != http.StatusOK {
+	if status, body := esnode.Do(t, http.MethodPost, node.URL+"/"+served[0]+"/_open?wait_for_active_shards=1", ""); status != http.StatusOK {
 		t.Fatalf("open: %d %s", status, body)
 	}
 	r.waitStatus(t, "/readyz", http.StatusOK, 30*time.Second)

@@ -41,7 +41,7 @@ func TestServerAgainstRealNode(t *testing.T) {
 		"ES_WAIT":              "30s",
 		"LOG_LEVEL":            "info",
 	}
-	logs := &runLogs{}
+	logs := &lockedLog{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	started := time.Now()

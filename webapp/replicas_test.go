@@ -24,7 +24,7 @@ const replicaCount = 3
 func referenceLocations(t *testing.T, esURL, data, query string) int {
 	t.Helper()
 	alias := uniqueAlias("ft-ref")
-	t.Cleanup(func() { deleteAliasIndices(t, esURL, alias) })
+	t.Cleanup(func() { esnode.DeleteIndices(t, esURL, alias+"*") })
 	c, err := search.New(search.Options{URL: esURL, Alias: alias})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestReplicasLoadOnceAndAgree(t *testing.T) {
 	const query = "q=tacos"
 	want := referenceLocations(t, node.URL, data, query)
 	alias := uniqueAlias("ft-replicas")
-	t.Cleanup(func() { deleteAliasIndices(t, node.URL, alias) })
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"*") })
 	watch := watchAlias(t, node.URL, alias)
 
 	began := time.Now()
@@ -157,7 +157,7 @@ func TestReplicasLoadOnceAndAgree(t *testing.T) {
 		}
 		// What a node restarted without its volume looks like to the app:
 		// no versions, no alias, no lease index.
-		deleteAliasIndices(t, node.URL, alias)
+		esnode.DeleteIndices(t, node.URL, alias+"*")
 		lost := time.Now()
 		for _, r := range reps {
 			r.waitStatus(t, "/readyz", http.StatusOK, time.Minute)
@@ -181,7 +181,7 @@ func TestReplicasRefreshOncePerInterval(t *testing.T) {
 	const query = "q=tacos"
 	want := referenceLocations(t, node.URL, data, query)
 	alias := uniqueAlias("ft-refresh")
-	t.Cleanup(func() { deleteAliasIndices(t, node.URL, alias) })
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"*") })
 	watch := watchAlias(t, node.URL, alias)
 
 	const interval = 2 * time.Second

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -103,28 +102,10 @@ func (e *appEngine) versions(t *testing.T) []string {
 	return out
 }
 
-// runLogs collects the server's JSON log lines safely across goroutines.
-type runLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *runLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *runLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // runningApp is one run(...) of the server on a real port.
 type runningApp struct {
 	base   string
-	logs   *runLogs
+	logs   *lockedLog
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -155,7 +136,7 @@ func startApp(t *testing.T, env map[string]string, args ...string) *runningApp {
 		full[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &runningApp{base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &runLogs{}, cancel: cancel, done: make(chan error, 1)}
+	a := &runningApp{base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &lockedLog{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		a.done <- run(ctx, append([]string{"foodtrucks", "serve"}, args...), func(k string) string { return full[k] }, a.logs, a.logs)
 	}()

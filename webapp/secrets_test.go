@@ -70,7 +70,7 @@ func TestSecretsNeverLeaveTheProcess(t *testing.T) {
 	for name, source := range sources {
 		t.Run(name, func(t *testing.T) {
 			alias := uniqueAlias("ft-secrets")
-			t.Cleanup(func() { deleteAliasIndices(t, node.URL, alias) })
+			t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"*") })
 			r := startReplica(t, name, map[string]string{"ES_URL": node.URL, "INDEX": alias, "DATA_URL": source,
 				"ES_USERNAME": "elastic", "ES_PASSWORD": secretESPass, "LOG_LEVEL": "debug"})
 			if name == "works" {

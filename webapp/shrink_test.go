@@ -67,7 +67,7 @@ func TestShrinkGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	alias := uniqueAlias("ft-shrink")
-	t.Cleanup(func() { deleteAliasIndices(t, node.URL, alias) })
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"*") })
 	env := func(data string, extra ...string) map[string]string {
 		m := map[string]string{"ES_URL": node.URL, "INDEX": alias, "DATA_URL": data}
 		for i := 0; i+1 < len(extra); i += 2 {

@@ -141,21 +141,7 @@ func (c *Client) State(ctx context.Context) (AliasState, error) {
 }
 
 func (c *Client) indexExists(ctx context.Context, name string) (bool, error) {
-	req := esapi.IndicesExistsRequest{Index: []string{name}, ExpandWildcards: "all"}
-	ctx, cancel := bounded(ctx, req)
-	defer cancel()
-	res, err := req.Do(ctx, c.transport)
-	if err != nil {
-		return false, classify(err)
-	}
-	closeBody(res.Body)
-	switch {
-	case res.StatusCode >= 200 && res.StatusCode <= 299:
-		return true, nil
-	case res.StatusCode == http.StatusNotFound:
-		return false, nil
-	}
-	return false, fmt.Errorf("%w: %w", ErrUnavailable, &esError{Status: res.StatusCode, Reason: "HEAD /" + name})
+	return c.exists(ctx, esapi.IndicesExistsRequest{Index: []string{name}, ExpandWildcards: "all"}, "/"+name)
 }
 
 // versionTime is the time in a version's name.

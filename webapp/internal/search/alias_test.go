@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,24 +20,6 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
 )
 
-func aliasTestES(t *testing.T, method, url, body string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
-}
-
 // aliasTestSetup gives a test a client on its own alias of the shared
 // node, and removes every index of that alias afterwards.
 func aliasTestSetup(t *testing.T, tr http.RoundTripper) (string, string, *search.Client) {
@@ -46,14 +27,14 @@ func aliasTestSetup(t *testing.T, tr http.RoundTripper) (string, string, *search
 	node := esnode.Shared(t)
 	alias := "ft-at-" + strconv.FormatInt(time.Now().UnixNano()%1e12, 36)
 	t.Cleanup(func() {
-		status, body := aliasTestES(t, http.MethodGet, node.URL+"/_cat/indices/"+alias+"*?format=json&h=index&expand_wildcards=all", "")
+		status, body := esnode.Do(t, http.MethodGet, node.URL+"/_cat/indices/"+alias+"*?format=json&h=index&expand_wildcards=all", "")
 		if status != 200 {
 			return
 		}
 		var rows []struct{ Index string }
 		_ = json.Unmarshal([]byte(body), &rows)
 		for _, r := range rows {
-			aliasTestES(t, http.MethodDelete, node.URL+"/"+r.Index, "")
+			esnode.Do(t, http.MethodDelete, node.URL+"/"+r.Index, "")
 		}
 	})
 	return node.URL, alias, aliasTestClient(t, node.URL, alias, tr)
@@ -78,7 +59,7 @@ func aliasTestPermits(n int) []foodtrucks.Permit {
 
 func aliasTargets(t *testing.T, url, alias string) []string {
 	t.Helper()
-	status, body := aliasTestES(t, http.MethodGet, url+"/_alias/"+alias, "")
+	status, body := esnode.Do(t, http.MethodGet, url+"/_alias/"+alias, "")
 	if status == http.StatusNotFound {
 		return nil
 	}
@@ -101,8 +82,8 @@ func TestAliasProblemsAreReportedWithAdvice(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("an index named like the alias", func(t *testing.T) {
-		aliasTestES(t, http.MethodPut, url+"/"+alias, "")
-		defer aliasTestES(t, http.MethodDelete, url+"/"+alias, "")
+		esnode.Do(t, http.MethodPut, url+"/"+alias, "")
+		defer esnode.Do(t, http.MethodDelete, url+"/"+alias, "")
 		checkProblem(t, c.Ready(ctx), "DELETE /"+alias)
 		if _, err := c.Load(ctx, aliasTestPermits(3)); err == nil {
 			t.Error("a load succeeded although an index has the alias's name")
@@ -118,8 +99,8 @@ func TestAliasProblemsAreReportedWithAdvice(t *testing.T) {
 	}
 
 	t.Run("the index behind the alias is closed", func(t *testing.T) {
-		aliasTestES(t, http.MethodPost, url+"/"+res.Index+"/_close", "")
-		defer aliasTestES(t, http.MethodPost, url+"/"+res.Index+"/_open?wait_for_active_shards=1", "")
+		esnode.Do(t, http.MethodPost, url+"/"+res.Index+"/_close", "")
+		defer esnode.Do(t, http.MethodPost, url+"/"+res.Index+"/_open?wait_for_active_shards=1", "")
 		checkProblem(t, c.Ready(ctx), "POST /"+res.Index+"/_open")
 		if _, err := c.Search(ctx, search.Query{Text: "tacos"}); !errors.Is(err, search.ErrUnavailable) {
 			t.Errorf("a search on the closed index: %v, want ErrUnavailable (a 503 with Retry-After, not a 502)", err)
@@ -130,18 +111,18 @@ func TestAliasProblemsAreReportedWithAdvice(t *testing.T) {
 
 	t.Run("the alias points at an index the app did not make", func(t *testing.T) {
 		other := alias + "-manual"
-		aliasTestES(t, http.MethodPut, url+"/"+other, "")
-		defer aliasTestES(t, http.MethodDelete, url+"/"+other, "")
-		aliasTestES(t, http.MethodPost, url+"/_aliases", `{"actions":[{"remove":{"index":"`+res.Index+`","alias":"`+alias+`"}},{"add":{"index":"`+other+`","alias":"`+alias+`"}}]}`)
-		defer aliasTestES(t, http.MethodPost, url+"/_aliases", `{"actions":[{"remove":{"index":"`+other+`","alias":"`+alias+`"}},{"add":{"index":"`+res.Index+`","alias":"`+alias+`"}}]}`)
+		esnode.Do(t, http.MethodPut, url+"/"+other, "")
+		defer esnode.Do(t, http.MethodDelete, url+"/"+other, "")
+		esnode.Do(t, http.MethodPost, url+"/_aliases", `{"actions":[{"remove":{"index":"`+res.Index+`","alias":"`+alias+`"}},{"add":{"index":"`+other+`","alias":"`+alias+`"}}]}`)
+		defer esnode.Do(t, http.MethodPost, url+"/_aliases", `{"actions":[{"remove":{"index":"`+other+`","alias":"`+alias+`"}},{"add":{"index":"`+res.Index+`","alias":"`+alias+`"}}]}`)
 		checkProblem(t, c.Ready(ctx), "did not create")
 	})
 
 	t.Run("the alias points at two versions", func(t *testing.T) {
 		second := alias + "-20200101t000000.000z"
-		aliasTestES(t, http.MethodPut, url+"/"+second, "")
-		defer aliasTestES(t, http.MethodDelete, url+"/"+second, "")
-		aliasTestES(t, http.MethodPost, url+"/_aliases", `{"actions":[{"add":{"index":"`+second+`","alias":"`+alias+`"}}]}`)
+		esnode.Do(t, http.MethodPut, url+"/"+second, "")
+		defer esnode.Do(t, http.MethodDelete, url+"/"+second, "")
+		esnode.Do(t, http.MethodPost, url+"/_aliases", `{"actions":[{"add":{"index":"`+second+`","alias":"`+alias+`"}}]}`)
 		checkProblem(t, c.Ready(ctx), "points at 2 indices")
 	})
 }
@@ -172,7 +153,7 @@ func (s *swapInterloper) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/_aliases") {
 		s.once.Do(func() {
 			body := `{"actions":[{"remove":{"index":"*","alias":"` + s.alias + `"}},{"add":{"index":"` + s.to + `","alias":"` + s.alias + `"}}]}`
-			aliasTestES(s.t, http.MethodPost, s.url+"/_aliases", body)
+			esnode.Do(s.t, http.MethodPost, s.url+"/_aliases", body)
 		})
 	}
 	return http.DefaultTransport.RoundTrip(r)
@@ -189,7 +170,7 @@ func TestAliasSwapIsACompareAndSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := alias + "-20300101t000000.000z"
-	aliasTestES(t, http.MethodPut, url+"/"+other, "")
+	esnode.Do(t, http.MethodPut, url+"/"+other, "")
 	racer := aliasTestClient(t, url, alias, &swapInterloper{url: url, alias: alias, to: other, t: t})
 	_, err := racer.Load(ctx, aliasTestPermits(3))
 	if err == nil || !strings.Contains(err.Error(), "alias changed") {
@@ -291,7 +272,7 @@ func TestLeftoverVersionsAreDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	young := alias + "-" + strings.ToLower(time.Now().UTC().Format("20060102t150405.000z"))
-	aliasTestES(t, http.MethodPut, url+"/"+young, "")
+	esnode.Do(t, http.MethodPut, url+"/"+young, "")
 
 	held := func(context.Context) (bool, error) { return false, nil }
 	if gone, err := c.DeleteOrphans(ctx, held); err != nil || len(gone) != 0 {
@@ -304,7 +285,7 @@ func TestLeftoverVersionsAreDeleted(t *testing.T) {
 	if got := aliasTargets(t, url, alias); len(got) != 1 || got[0] != res.Index {
 		t.Errorf("alias after the clean-up: %v, want %s", got, res.Index)
 	}
-	if status, _ := aliasTestES(t, http.MethodHead, url+"/"+young, ""); status != http.StatusNotFound {
+	if status, _ := esnode.Do(t, http.MethodHead, url+"/"+young, ""); status != http.StatusNotFound {
 		t.Errorf("HEAD /%s: %d, want 404", young, status)
 	}
 }

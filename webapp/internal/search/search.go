@@ -180,7 +180,13 @@ func (c *Client) Ready(ctx context.Context) error {
 
 // AliasExists reports whether the alias is present.
 func (c *Client) AliasExists(ctx context.Context) (bool, error) {
-	req := esapi.IndicesExistsAliasRequest{Name: []string{c.alias}}
+	return c.exists(ctx, esapi.IndicesExistsAliasRequest{Name: []string{c.alias}}, "/_alias/"+c.alias)
+}
+
+// exists asks a HEAD request: 2xx is yes, 404 no. A HEAD answer has no body
+// to explain itself; anything else means the answer cannot be confirmed,
+// so it is ErrUnavailable naming the path asked.
+func (c *Client) exists(ctx context.Context, req esapi.Request, path string) (bool, error) {
 	ctx, cancel := bounded(ctx, req)
 	defer cancel()
 	res, err := req.Do(ctx, c.transport)
@@ -194,7 +200,5 @@ func (c *Client) AliasExists(ctx context.Context) (bool, error) {
 	case res.StatusCode == http.StatusNotFound:
 		return false, nil
 	}
-	// A HEAD answer has no body to explain itself; whatever it is, the
-	// alias cannot be confirmed, so searches cannot be served.
-	return false, fmt.Errorf("%w: %w", ErrUnavailable, &esError{Status: res.StatusCode, Reason: "HEAD /_alias/" + c.alias})
+	return false, fmt.Errorf("%w: %w", ErrUnavailable, &esError{Status: res.StatusCode, Reason: "HEAD " + path})
 }

@@ -2,20 +2,43 @@ package esnode
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
 
+// Do sends one request to an Elasticsearch (a JSON body when body is not
+// empty) and returns the status and body; a transport error fails the test.
+func Do(tb testing.TB, method, url, body string) (int, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
 // DeleteIndices deletes the indices matching pattern (such as "alias-*") on
-// the Elasticsearch at baseURL, so that tests sharing a node leave nothing
-// behind. Elasticsearch refuses wildcard deletes by default, so the names
-// are listed first. A failure is reported as a test error.
+// the Elasticsearch at baseURL, closed ones included, so that tests sharing
+// a node leave nothing behind. Elasticsearch refuses wildcard deletes by
+// default, so the names are listed first. A failure is reported as a test
+// error.
 func DeleteIndices(tb testing.TB, baseURL, pattern string) {
 	tb.Helper()
 	client := &http.Client{Timeout: 30 * time.Second}
-	res, err := client.Get(baseURL + "/_cat/indices/" + url.PathEscape(pattern) + "?format=json&h=index")
+	res, err := client.Get(baseURL + "/_cat/indices/" + url.PathEscape(pattern) + "?format=json&h=index&expand_wildcards=all")
 	if err != nil {
 		tb.Errorf("listing %s for clean-up: %v", pattern, err)
 		return
