@@ -155,15 +155,22 @@ func formatMeters(m float64) string {
 	return strconv.FormatFloat(m, 'f', -1, 64) + "m"
 }
 
-// searchResponse is the part of a search answer this package reads.
+// searchResponse is the part of a search answer this package reads; the
+// node sends only that (SearchFilterPath), not the scores, ids, totals and
+// shard counts nobody reads.
 type searchResponse struct {
 	Hits struct {
 		Hits []struct {
+			Index  string    `json:"_index"`
 			Source HitSource `json:"_source"`
 			Sort   []any     `json:"sort"`
 		} `json:"hits"`
 	} `json:"hits"`
 }
+
+// SearchFilterPath is the filter_path of every search: the fields of
+// searchResponse.
+var SearchFilterPath = []string{"hits.hits._index", "hits.hits._source", "hits.hits.sort"}
 
 // Search runs q against the alias and groups the hits into trucks in the
 // original app's response shape.
@@ -173,7 +180,7 @@ func (c *Client) Search(ctx context.Context, q Query) (foodtrucks.SearchResult, 
 		return foodtrucks.SearchResult{}, err
 	}
 	var resp searchResponse
-	if err := c.call(ctx, esapi.SearchRequest{Index: []string{c.alias}, Body: body}, &resp); err != nil {
+	if err := c.call(ctx, esapi.SearchRequest{Index: []string{c.alias}, Body: body, FilterPath: SearchFilterPath}, &resp); err != nil {
 		return foodtrucks.SearchResult{}, err
 	}
 	hits := make([]Hit, 0, len(resp.Hits.Hits))
