@@ -214,7 +214,7 @@ func TestBenchSearch(t *testing.T) {
 		"DATA_URL":         data,
 		"REFRESH_INTERVAL": "0",
 	}
-	for _, k := range []string{"SEARCH_CACHE_ENTRIES", "SEARCH_MAX_IN_FLIGHT"} {
+	for _, k := range []string{"SEARCH_CACHE_MB", "SEARCH_MAX_IN_FLIGHT", "SEARCH_QUEUE_WAIT"} {
 		if v := os.Getenv(k); v != "" {
 			env[k] = v
 		}

@@ -175,16 +175,29 @@ var SearchFilterPath = []string{"hits.hits._index", "hits.hits._source", "hits.h
 // Search runs q against the alias and groups the hits into trucks in the
 // original app's response shape.
 func (c *Client) Search(ctx context.Context, q Query) (foodtrucks.SearchResult, error) {
+	res, _, err := c.SearchIndex(ctx, q)
+	return res, err
+}
+
+// SearchIndex is Search that also names the index that answered ("" when
+// nothing matched: the answer does not say).
+func (c *Client) SearchIndex(ctx context.Context, q Query) (foodtrucks.SearchResult, string, error) {
 	body, err := jsonBody(Request(q))
 	if err != nil {
-		return foodtrucks.SearchResult{}, err
+		return foodtrucks.SearchResult{}, "", err
 	}
 	var resp searchResponse
 	if err := c.call(ctx, esapi.SearchRequest{Index: []string{c.alias}, Body: body, FilterPath: SearchFilterPath}, &resp); err != nil {
-		return foodtrucks.SearchResult{}, err
+		return foodtrucks.SearchResult{}, "", err
 	}
+	index := ""
 	hits := make([]Hit, 0, len(resp.Hits.Hits))
-	for _, h := range resp.Hits.Hits {
+	for i, h := range resp.Hits.Hits {
+		if i == 0 {
+			index = h.Index
+		} else if h.Index != index {
+			index = "" // two indices answered (an alias mid-repair): name none
+		}
 		hit := Hit{Source: h.Source}
 		if q.Near != nil && len(h.Sort) > 0 {
 			if d, ok := toFloat(h.Sort[0]); ok {
@@ -193,7 +206,7 @@ func (c *Client) Search(ctx context.Context, q Query) (foodtrucks.SearchResult, 
 		}
 		hits = append(hits, hit)
 	}
-	return Group(hits, q.Limit), nil
+	return Group(hits, q.Limit), index, nil
 }
 
 func toFloat(v any) (float64, bool) {

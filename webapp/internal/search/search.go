@@ -61,6 +61,8 @@ type Client struct {
 	now       func() time.Time
 	versionRE *regexp.Regexp
 
+	current indexReads // CurrentIndex's shared reads
+
 	loadMu        sync.Mutex // one load at a time per process
 	lastIndexName string     // guards against two loads in the same millisecond
 }
