@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -214,7 +215,7 @@ func TestBenchSearch(t *testing.T) {
 		"DATA_URL":         data,
 		"REFRESH_INTERVAL": "0",
 	}
-	for _, k := range []string{"SEARCH_CACHE_MB", "SEARCH_MAX_IN_FLIGHT", "SEARCH_QUEUE_WAIT"} {
+	for _, k := range []string{"SEARCH_CACHE_MB", "SEARCH_MAX_IN_FLIGHT", "SEARCH_QUEUE_WAIT", "LOG_LEVEL"} {
 		if v := os.Getenv(k); v != "" {
 			env[k] = v
 		}
@@ -268,8 +269,8 @@ func TestBenchSearch(t *testing.T) {
 		conc, duration, benchWarmup, countPermits(t, data), pid, runtime.NumCPU())
 	fmt.Printf("mix: the %d most common food words of the data, Zipf s=%.1f; top 5: %s\n",
 		len(words), benchZipfS, strings.Join(words[:min(5, len(words))], ", "))
-	fmt.Printf("%-22s %-8s %8s %9s %9s %7s %12s %13s %12s\n",
-		"scenario", "target", "req/s", "p50", "p99", "errors", "app CPU/req", "node CPU/req", "app/ceiling")
+	fmt.Printf("%-22s %-8s %8s %9s %9s %7s %12s %13s %12s %11s\n",
+		"scenario", "target", "req/s", "p50", "p99", "errors", "app CPU/req", "node CPU/req", "app/ceiling", "cache hits")
 	// The ceiling asks what the app asks, as the app asks it.
 	ceilingURL := node.URL + "/" + alias + "/_search"
 	if len(search.SearchFilterPath) > 0 {
@@ -293,9 +294,12 @@ func TestBenchSearch(t *testing.T) {
 			spec := loadSpec{Targets: target.targets, Zipf: sc.zipf, Concurrency: conc, Seed: 1}
 			spec.Duration = benchWarmup * time.Second
 			runLoadgen(t, spec)
+			cache0 := readCacheStats(base)
 			app0, node0 := appCPU(), nodeCPU(pid)
 			spec.Duration = duration
+			stopProfile := profileApp(t, target.name, sc.name)
 			r := runLoadgen(t, spec)
+			stopProfile()
 			appUsed, nodeUsed := appCPU()-app0, nodeCPU(pid)-node0
 			rate := float64(r.Requests) / r.Elapsed.Seconds()
 			perReq := func(d time.Duration) string {
@@ -319,13 +323,36 @@ func TestBenchSearch(t *testing.T) {
 			if r.Status503 > 0 {
 				errs += fmt.Sprintf(" (%d×503)", r.Status503)
 			}
-			fmt.Printf("%-22s %-8s %8.0f %9s %9s %7s %12s %13s %12s\n",
-				sc.name, target.name, rate, fmtMs(r.P50), fmtMs(r.P99), errs, appCol, nodeCol, ratio)
+			hitRate := ""
+			if cache1 := readCacheStats(base); target.name == "app" && cache1 != nil && cache0 != nil {
+				if n := cache1.Hits + cache1.Misses - cache0.Hits - cache0.Misses; n > 0 {
+					hitRate = fmt.Sprintf("%.1f%%", 100*float64(cache1.Hits-cache0.Hits)/float64(n))
+				}
+			}
+			fmt.Printf("%-22s %-8s %8.0f %9s %9s %7s %12s %13s %12s %11s\n",
+				sc.name, target.name, rate, fmtMs(r.P50), fmtMs(r.P99), errs, appCol, nodeCol, ratio, hitRate)
 		}
 	}
 	if st := cacheStats(base); st != "" {
 		fmt.Println(st)
 	}
+}
+
+// profileApp writes a CPU profile of the app's run of a scenario to
+// $BENCH_CPUPROFILE-<scenario>.pprof when BENCH_CPUPROFILE is set.
+func profileApp(t *testing.T, target, scenario string) func() {
+	prefix := os.Getenv("BENCH_CPUPROFILE")
+	if prefix == "" || target != "app" {
+		return func() {}
+	}
+	f, err := os.Create(prefix + "-" + strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(scenario, "-"), "-") + ".pprof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // runLoadgen runs spec in a child process (this test binary, its
@@ -384,28 +411,38 @@ func nodeCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
-// cacheStats reads the app's search-cache counters from /api/stats, if it
-// reports them.
-func cacheStats(base string) string {
+// benchCache is the app's search-cache counters (/api/stats "cache").
+type benchCache struct {
+	Hits, Misses, Entries int64
+}
+
+// readCacheStats reads the counters; nil when the app has no cache.
+func readCacheStats(base string) *benchCache {
 	res, err := http.Get(base + "/api/stats")
 	if err != nil {
-		return ""
+		return nil
 	}
 	defer res.Body.Close()
 	var body struct {
-		Cache *struct {
-			Hits, Misses, Entries int64
-		} `json:"cache"`
+		Cache *benchCache `json:"cache"`
 	}
-	if json.NewDecoder(res.Body).Decode(&body) != nil || body.Cache == nil {
+	if json.NewDecoder(res.Body).Decode(&body) != nil {
+		return nil
+	}
+	return body.Cache
+}
+
+// cacheStats describes the cache over the whole run, "" without one.
+func cacheStats(base string) string {
+	c := readCacheStats(base)
+	if c == nil {
 		return ""
 	}
-	c := body.Cache
 	rate := 0.0
 	if c.Hits+c.Misses > 0 {
 		rate = float64(c.Hits) / float64(c.Hits+c.Misses)
 	}
-	return fmt.Sprintf("search cache over the whole run: %d hits, %d misses (hit rate %.1f%%), %d entries", c.Hits, c.Misses, 100*rate, c.Entries)
+	return fmt.Sprintf("search cache over the whole run (warm-ups included): %d hits, %d misses (hit rate %.1f%%), %d entries", c.Hits, c.Misses, 100*rate, c.Entries)
 }
 
 var wordRE = regexp.MustCompile(`[a-z]+`)
