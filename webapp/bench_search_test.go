@@ -42,10 +42,10 @@ import (
 const (
 	envBench        = "FOODTRUCKS_BENCH"
 	envLoadgenSpec  = "FOODTRUCKS_BENCH_LOADGEN"
-	benchMixWords   = 100 // the mix draws from this many of the data's most common food words
-	benchZipfS      = 1.1 // Zipf exponent of the mix: a few words most of the time, a long tail
-	benchWarmup     = 2   // seconds of unmeasured load before each scenario
-	benchMaxSamples = 2e6 // latencies kept per run, a bound on memory
+	benchMixWords   = 1000 // the mix draws from (at most) this many of the data's most common food words
+	benchZipfS      = 1.1  // Zipf exponent of the mix: a few words most of the time, a long tail
+	benchWarmup     = 2    // seconds of unmeasured load before each scenario
+	benchMaxSamples = 2e6  // latencies kept per run, a bound on memory
 )
 
 // loadSpec is what the child load generator runs.
