@@ -251,6 +251,15 @@ func TestBenchSearch(t *testing.T) {
 	origIndex := alias + "-original"
 	loadOriginal(t, node.URL, origIndex, data)
 
+	// The original app itself, when its source is at hand (never in the
+	// repository): BENCH_ORIGINAL_APP is its flask-app folder, served by
+	// gunicorn with 2 workers (BENCH_GUNICORN, default gunicorn on PATH)
+	// from the index above, under the name it searches ("sfdata").
+	var flask *flaskApp
+	if dir := os.Getenv("BENCH_ORIGINAL_APP"); dir != "" {
+		flask = startFlask(t, dir, node.URL, origIndex)
+	}
+
 	scenarios := []benchScenario{
 		{name: "q=tacos", words: []string{"tacos"}},
 		{name: "q=burrito", words: []string{"burrito"}},
@@ -294,21 +303,35 @@ func TestBenchSearch(t *testing.T) {
 			body, _ := json.Marshal(originalQuery(w))
 			origTargets = append(origTargets, loadTarget{URL: node.URL + "/" + origIndex + "/_search", Body: body})
 		}
-		var appRate float64
-		for _, target := range []struct {
+		type benchTarget struct {
 			name    string
 			targets []loadTarget
-		}{{"app", appTargets}, {"ceiling", nodeTargets}, {"original", origTargets}} {
+			cpu     func() time.Duration // the serving app's CPU time
+		}
+		runs := []benchTarget{{"app", appTargets, appCPU}, {"ceiling", nodeTargets, nil}, {"original", origTargets, nil}}
+		if flask != nil {
+			var flaskTargets []loadTarget
+			for _, w := range sc.words {
+				flaskTargets = append(flaskTargets, loadTarget{URL: flask.base + "/search?q=" + url.QueryEscape(w)})
+			}
+			runs = append(runs, benchTarget{"flask", flaskTargets, flask.cpu})
+		}
+		var appRate float64
+		for _, target := range runs {
 			spec := loadSpec{Targets: target.targets, Zipf: sc.zipf, Concurrency: conc, Seed: 1}
 			spec.Duration = benchWarmup * time.Second
 			runLoadgen(t, spec)
 			cache0 := readCacheStats(base)
-			app0, node0 := appCPU(), nodeCPU(pid)
+			cpuOf := target.cpu
+			if cpuOf == nil {
+				cpuOf = func() time.Duration { return 0 }
+			}
+			app0, node0 := cpuOf(), nodeCPU(pid)
 			spec.Duration = duration
 			stopProfile := profileApp(t, target.name, sc.name)
 			r := runLoadgen(t, spec)
 			stopProfile()
-			appUsed, nodeUsed := appCPU()-app0, nodeCPU(pid)-node0
+			appUsed, nodeUsed := cpuOf()-app0, nodeCPU(pid)-node0
 			rate := float64(r.Requests) / r.Elapsed.Seconds()
 			perReq := func(d time.Duration) string {
 				if r.Requests == 0 || d < 0 {
@@ -323,6 +346,8 @@ func TestBenchSearch(t *testing.T) {
 			case "ceiling":
 				appCol = "-"
 				ratio = fmt.Sprintf("%.2f", appRate/rate)
+			case "flask":
+				ratio = fmt.Sprintf("ours %.2fx", appRate/rate)
 			default:
 				appCol = "-"
 			}
@@ -386,6 +411,85 @@ func loadOriginal(t *testing.T, nodeURL, index, path string) {
 	}
 }
 
+// flaskApp is the original app under gunicorn.
+type flaskApp struct {
+	base string
+	pid  int
+}
+
+// cpu is the CPU time of gunicorn and its workers.
+func (f *flaskApp) cpu() time.Duration {
+	total := procCPU(f.pid)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(raw)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 1 && fields[1] == strconv.Itoa(f.pid) {
+			total += procCPU(pid)
+		}
+	}
+	return total
+}
+
+func startFlask(t *testing.T, dir, nodeURL, index string) *flaskApp {
+	t.Helper()
+	put := func(path, body string) {
+		req, _ := http.NewRequest(http.MethodPost, nodeURL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %v %v", path, err, res)
+		}
+		res.Body.Close()
+	}
+	put("/_aliases", `{"actions":[{"add":{"index":"`+index+`","alias":"sfdata"}}]}`)
+	t.Cleanup(func() { put("/_aliases", `{"actions":[{"remove":{"index":"`+index+`","alias":"sfdata"}}]}`) })
+	wrapper := t.TempDir()
+	src := "import os, sys\nsys.path.insert(0, os.environ['ORIGINAL_APP_DIR'])\n" +
+		"import app as original\nfrom elasticsearch import Elasticsearch\n" +
+		"original.es = Elasticsearch([os.environ['ORIGINAL_ES_URL']])\napp = original.app\n"
+	if err := os.WriteFile(filepath.Join(wrapper, "benchwrap.py"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gunicorn := os.Getenv("BENCH_GUNICORN")
+	if gunicorn == "" {
+		gunicorn = "gunicorn"
+	}
+	port := appFreePort(t)
+	cmd := exec.Command(gunicorn, "-w", "2", "-b", "127.0.0.1:"+strconv.Itoa(port), "--chdir", wrapper, "--log-level", "warning", "benchwrap:app")
+	cmd.Env = append(os.Environ(), "ORIGINAL_APP_DIR="+dir, "ORIGINAL_ES_URL="+nodeURL)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("gunicorn: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	f := &flaskApp{base: "http://127.0.0.1:" + strconv.Itoa(port), pid: cmd.Process.Pid}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(f.base + "/search?q=tacos")
+		if err == nil {
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK && bytes.Contains(body, []byte(`"success"`)) {
+				return f
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the original app did not answer a search: %v\n%s", err, logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // profileApp writes a CPU profile of the app's run of a scenario to
 // $BENCH_CPUPROFILE-<scenario>.pprof when BENCH_CPUPROFILE is set.
 func profileApp(t *testing.T, target, scenario string) func() {
@@ -440,7 +544,10 @@ func appCPU() time.Duration {
 
 // nodeCPU is the node's CPU time from /proc/<pid>/stat (utime + stime, in
 // clock ticks of 10 ms, Linux's USER_HZ), or -1 when it cannot be read.
-func nodeCPU(pid int) time.Duration {
+func nodeCPU(pid int) time.Duration { return procCPU(pid) }
+
+// procCPU is a process's CPU time from /proc/<pid>/stat, -1 when unknown.
+func procCPU(pid int) time.Duration {
 	if pid <= 0 {
 		return -1
 	}
