@@ -95,14 +95,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		},
 	}
 
-	handler := httpapi.NewServer(httpapi.Deps{
+	deps := httpapi.Deps{
 		Logger:  logger,
 		Search:  client,
 		Ready:   client,
 		Stats:   k,
 		UI:      ui.Handler(ui.Options{Dir: cfg.UIDir}),
 		Version: version,
-	})
+	}
+	if cfg.CacheMB > 0 {
+		deps.Cache = httpapi.NewResultCache(cfg.CacheMB << 20)
+	}
+	if cfg.MaxInFlight > 0 {
+		deps.Gate = httpapi.NewSearchGate(cfg.MaxInFlight, cfg.QueueWait)
+	}
+	handler := httpapi.NewServer(deps)
 	addr := net.JoinHostPort("", strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -38,6 +38,9 @@ type Config struct {
 	UIDir           string        // UI_DIR: serve the UI from disk (development)
 	AllowShrink     bool          // LOAD_ALLOW_SHRINK: let a load replace the data with under half as many permits
 	MaxConns        int           // MAX_CONNECTIONS: concurrent client connections (0 = from the open-files limit)
+	MaxInFlight     int           // SEARCH_MAX_IN_FLIGHT: searches at the engine at once (0 = no bound)
+	QueueWait       time.Duration // SEARCH_QUEUE_WAIT: how long a search waits for a slot before a 503
+	CacheMB         int           // SEARCH_CACHE_MB: memory for cached answers (0 = no cache)
 }
 
 // EnvAllowShrink is the switch that lets a load replace the served data
@@ -61,6 +64,9 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"UI_DIR", "", "serve the UI from this directory instead of the embedded copy (development)"},
 	{EnvAllowShrink, "0", "1 lets a load replace the data with under half as many permits (refused by default)"},
 	{"MAX_CONNECTIONS", "0", "cap on concurrent client connections; 0 = derived from the open-files limit"},
+	{"SEARCH_MAX_IN_FLIGHT", "8", "searches sent to Elasticsearch at once; more wait for a slot; 0 = no bound"},
+	{"SEARCH_QUEUE_WAIT", "1s", "how long a search waits for a slot before it is answered 503 with Retry-After"},
+	{"SEARCH_CACHE_MB", "32", "memory for cached answers of the data version the alias points to; 0 = no cache"},
 }
 
 // FromEnv reads and validates the configuration.
@@ -140,6 +146,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	} else {
 		c.MaxConns = n
 	}
+	count := func(name, def string, limit int) int {
+		raw := get(name, def)
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 || n > limit {
+			bad(name, "%q is not a number from 0 to %d", raw, limit)
+		}
+		return n
+	}
+	c.MaxInFlight = count("SEARCH_MAX_IN_FLIGHT", "8", 10_000)
+	c.CacheMB = count("SEARCH_CACHE_MB", "32", 4096)
+	c.QueueWait = duration("SEARCH_QUEUE_WAIT", "1s", 0, true)
 	c.RefreshInterval = duration("REFRESH_INTERVAL", "24h", time.Second, true)
 	c.ESWait = duration("ES_WAIT", "2m", 0, true)
 	c.AliasCheck = duration("ALIAS_CHECK_INTERVAL", "15s", 100*time.Millisecond, false)

@@ -8,10 +8,15 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
 )
 
-func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration) http.Handler {
+func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration, cache *ResultCache, gate *SearchGate) http.Handler {
+	versioned, _ := s.(IndexSearcher)
+	if versioned == nil {
+		cache = nil
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		values, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
@@ -26,8 +31,7 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration) http.H
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		res, err := s.Search(ctx, q)
-		if err != nil {
+		failed := func(err error) {
 			status, msg := searchFailure(err)
 			if status == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", retryAfter)
@@ -35,9 +39,61 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration) http.H
 			logger.LogAttrs(r.Context(), slog.LevelWarn, "search failed",
 				slog.String("request_id", RequestID(r.Context())), slog.Int("status", status), slog.String("error", err.Error()))
 			fail(w, status, msg)
+		}
+		// The version the alias points to now, read after this request
+		// arrived: a cached answer of that version is current. When it
+		// cannot be read, the search goes to the engine uncached.
+		var version, key string
+		if cache != nil {
+			if v, err := versioned.CurrentIndex(ctx); err == nil {
+				version, key = v, cacheKey(q)
+				if body, ok := cache.Get(version, key); ok {
+					writeJSON(w, http.StatusOK, body)
+					return
+				}
+			} else if ctx.Err() != nil {
+				failed(err)
+				return
+			}
+		}
+		release, err := gate.acquire(ctx)
+		if err != nil {
+			if errors.Is(err, errBusy) {
+				w.Header().Set("Retry-After", busyRetryAfter)
+				logger.LogAttrs(r.Context(), slog.LevelWarn, "search refused: busy",
+					slog.String("request_id", RequestID(r.Context())), slog.Int("status", http.StatusServiceUnavailable))
+				fail(w, http.StatusServiceUnavailable, "Too many searches at once. Please try again in a moment.")
+				return
+			}
+			failed(err)
 			return
 		}
-		encode(w, http.StatusOK, res)
+		var res foodtrucks.SearchResult
+		index := ""
+		if versioned != nil {
+			res, index, err = versioned.SearchIndex(ctx, q)
+		} else {
+			res, err = s.Search(ctx, q)
+		}
+		release()
+		if err != nil {
+			failed(err)
+			return
+		}
+		if cache == nil {
+			encode(w, http.StatusOK, res)
+			return
+		}
+		body, err := encodeBytes(res)
+		if err != nil {
+			encode(w, http.StatusInternalServerError, failure{Status: "failure", Msg: "internal error: could not encode the answer"})
+			return
+		}
+		if index == "" {
+			index = version // nothing matched; the version read before the search
+		}
+		cache.Put(index, key, body)
+		writeJSON(w, http.StatusOK, body)
 	})
 }
 
@@ -97,10 +153,12 @@ func handleReadyz(logger *slog.Logger, rc ReadinessChecker) http.Handler {
 	})
 }
 
-func handleStats(logger *slog.Logger, src StatsSource) http.Handler {
+func handleStats(logger *slog.Logger, src StatsSource, cache *ResultCache, gate *SearchGate) http.Handler {
 	type body struct {
 		Status string `json:"status"`
 		Stats
+		Cache *CacheStats `json:"cache,omitempty"` // absent when the cache is off
+		Gate  *GateStats  `json:"searches,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if src == nil {
@@ -119,7 +177,16 @@ func handleStats(logger *slog.Logger, src StatsSource) http.Handler {
 			fail(w, status, msg)
 			return
 		}
-		encode(w, http.StatusOK, body{Status: "success", Stats: st})
+		b := body{Status: "success", Stats: st}
+		if cache != nil {
+			cs := cache.Stats()
+			b.Cache = &cs
+		}
+		if gate != nil {
+			gs := gate.Stats()
+			b.Gate = &gs
+		}
+		encode(w, http.StatusOK, b)
 	})
 }
 

@@ -4,9 +4,10 @@ import "net/http"
 
 // addRoutes is the whole HTTP surface on one screen.
 func addRoutes(mux *http.ServeMux, d Deps) {
-	mux.Handle("GET /search", handleSearch(d.Logger, d.Search, d.SearchTimeout))
-	mux.Handle("GET /api/search", handleSearch(d.Logger, d.Search, d.SearchTimeout))
-	mux.Handle("GET /api/stats", handleStats(d.Logger, d.Stats))
+	searches := handleSearch(d.Logger, d.Search, d.SearchTimeout, d.Cache, d.Gate)
+	mux.Handle("GET /search", searches)
+	mux.Handle("GET /api/search", searches)
+	mux.Handle("GET /api/stats", handleStats(d.Logger, d.Stats, d.Cache, d.Gate))
 	mux.Handle("GET /healthz", handleHealthz(d.Version))
 	mux.Handle("GET /readyz", handleReadyz(d.Logger, d.Ready))
 

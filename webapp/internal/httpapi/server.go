@@ -77,6 +77,12 @@ type Deps struct {
 	// SearchTimeout bounds one search including the Elasticsearch call
 	// (default search.SearchTimeout).
 	SearchTimeout time.Duration
+
+	// Cache, when set, answers repeated searches of the version the alias
+	// points to (Search must be an IndexSearcher); nil = no cache.
+	Cache *ResultCache
+	// Gate, when set, bounds the searches in flight to the engine.
+	Gate *SearchGate
 }
 
 // NewServer builds the handler with every route and middleware.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/httpapi"
@@ -241,5 +242,47 @@ func BenchmarkSearchHandler(b *testing.B) {
 		if rec.Code != 200 {
 			b.Fatal(rec.Code)
 		}
+	}
+}
+
+// blockingSearcher holds every search until release is closed.
+type blockingSearcher struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingSearcher) Search(ctx context.Context, q search.Query) (foodtrucks.SearchResult, error) {
+	b.started <- struct{}{}
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return foodtrucks.SearchResult{}, ctx.Err()
+	}
+	return search.Group(nil, q.Limit), nil
+}
+
+// With every slot taken for longer than the wait, a search is answered 503
+// with Retry-After and counted; once a slot is free, searches pass again.
+func TestSearchGateAnswersBusyWith503(t *testing.T) {
+	b := &blockingSearcher{started: make(chan struct{}, 1), release: make(chan struct{})}
+	gate := httpapi.NewSearchGate(1, 50*time.Millisecond)
+	h := httpapi.NewServer(httpapi.Deps{Search: b, Gate: gate, Stats: stats{}})
+	first := make(chan int, 1)
+	go func() { rec, _ := get(t, h, "/search?q=tacos"); first <- rec.Code }()
+	<-b.started
+	rec, body := get(t, h, "/search?q=burrito")
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || body["status"] != "failure" {
+		t.Errorf("search past the bound: %d, Retry-After %q, %v; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"), body)
+	}
+	close(b.release)
+	if code := <-first; code != http.StatusOK {
+		t.Errorf("the search holding the slot: %d, want 200", code)
+	}
+	go func() { <-b.started }()
+	if rec, _ := get(t, h, "/search?q=coffee"); rec.Code != http.StatusOK {
+		t.Errorf("search after the slot was freed: %d, want 200", rec.Code)
+	}
+	if _, body := get(t, h, "/api/stats"); fmt.Sprint(body["searches"]) != "map[in_flight:0 max_in_flight:1 refused_busy:1 waiting:0]" {
+		t.Errorf("stats searches %v, want one refused, none in flight", body["searches"])
 	}
 }

@@ -6,11 +6,14 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
-// TextAnalyzer analyses food items, names and addresses. "standard" ships in
-// the server core, so the mapping works on any Elasticsearch 8 node,
-// including one assembled without the analysis-common module. "english"
-// (stemming: "burritos" ~ "burrito") would need that module; this is the one
-// place to change, and fuzziness covers plurals meanwhile.
+// FoodAnalyzer analyses food items: "english" stems at index time, so
+// "burritos" is stored as "burrito" and a search for either finds both
+// without fuzzy expansion (fuzziness is left for typos). It comes with the
+// analysis-common module of every Elasticsearch distribution (the official
+// image); the test node provides the same Lucene analyser (esnode/README.md).
+const FoodAnalyzer = "english"
+
+// TextAnalyzer analyses names and addresses, which must not be stemmed.
 const TextAnalyzer = "standard"
 
 // document is the shape of one permit in the index. It is owned by this
@@ -93,6 +96,7 @@ type fieldMapping struct {
 func newIndexDefinition() indexDefinition {
 	notIndexed := false
 	text := fieldMapping{Type: "text", Analyzer: TextAnalyzer}
+	food := fieldMapping{Type: "text", Analyzer: FoodAnalyzer}
 	keyword := fieldMapping{Type: "keyword"}
 	storedOnly := fieldMapping{Type: "keyword", Index: &notIndexed, DocValues: &notIndexed}
 	applicant := text
@@ -112,7 +116,7 @@ func newIndexDefinition() indexDefinition {
 				"applicant":           applicant,
 				"facilitytype":        keyword,
 				"status":              keyword,
-				"fooditems":           text,
+				"fooditems":           food,
 				"drinks":              {Type: "boolean"},
 				"address":             text,
 				"locationdescription": text,

@@ -92,6 +92,40 @@ func TestRealNode(t *testing.T) {
 		t.Logf(`"burito": %d trucks; all %d burrito vendors among them`, got.Hits, len(want))
 	})
 
+	// Recall: every vendor whose food items name the word (what the
+	// original app's exact match found) plus plurals and typos. The wanted
+	// vendors come from the data itself; the log line is the relevance
+	// table (query -> trucks found, vendors that must be among them).
+	t.Run("plurals, typos and every exact match are found", func(t *testing.T) {
+		timed(t)
+		for _, tc := range []struct {
+			query string
+			words []string // a vendor naming any of these must be found
+		}{
+			{"tacos", []string{"taco", "tacos"}},
+			{"taco", []string{"taco", "tacos"}},
+			{"tacoz", []string{"taco", "tacos"}},
+			{"burrito", []string{"burrito", "burritos"}},
+			{"burritos", []string{"burrito", "burritos"}},
+			{"burito", []string{"burrito", "burritos"}},
+			{"coffee", []string{"coffee"}},
+			{"sandwich", []string{"sandwich", "sandwiches"}},
+			{"hot dogs", []string{"hot", "dog", "dogs"}},
+		} {
+			want := vendorsServing(rows, tc.words...)
+			if len(want) == 0 {
+				t.Errorf("the sample has no vendor of %v; the case tests nothing", tc.words)
+				continue
+			}
+			got := mustSearch(t, c, search.Query{Text: tc.query})
+			if missing := missingNames(want, got); len(missing) > 0 {
+				t.Errorf("%q missed %d of the %d vendors naming %v, e.g. %q", tc.query, len(missing), len(want), tc.words, missing[0])
+			}
+			exact := vendorsServing(rows, strings.Fields(tc.query)...)
+			t.Logf("relevance: %-10q -> %3d trucks; vendors naming the word exactly %3d, naming %v %3d", tc.query, got.Hits, len(exact), tc.words, len(want))
+		}
+	})
+
 	t.Run("user text is never query syntax", func(t *testing.T) {
 		timed(t)
 		for _, q := range []string{`tacos AND (burritos OR "x`, `fooditems:coffee^10`, `/.*/`, `*`, `\`, `{"match_all":{}}`} {
@@ -318,8 +352,8 @@ func checkLoaded(t *testing.T, es *rawES, c *search.Client, res search.LoadResul
 			t.Errorf("mapping of %s: type %q, want %q", field, got, want)
 		}
 	}
-	if got := props["fooditems"].Analyzer; got != search.TextAnalyzer {
-		t.Errorf("fooditems analyzer %q, want %q", got, search.TextAnalyzer)
+	if got := props["fooditems"].Analyzer; got != search.FoodAnalyzer {
+		t.Errorf("fooditems analyzer %q, want %q", got, search.FoodAnalyzer)
 	}
 	if got := mapping[res.Index].Mappings.Dynamic; got != "strict" {
 		t.Errorf("dynamic = %q, want strict", got)

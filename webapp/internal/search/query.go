@@ -32,8 +32,8 @@ type Point struct {
 	Lon float64
 }
 
-// Fields the text query searches; food items weigh most, as in the original
-// app which searched nothing else.
+// Fields the text query searches; food items first and weighing most, as in
+// the original app which searched nothing else.
 var textFields = []string{"fooditems^3", "applicant", "address"}
 
 // sourceFields keeps hits small: only what the answer needs.
@@ -67,10 +67,21 @@ type termValue struct {
 }
 
 type multiMatchQuery struct {
-	Query     string   `json:"query"`
-	Fields    []string `json:"fields"`
-	Fuzziness string   `json:"fuzziness"`
+	Query        string   `json:"query"`
+	Fields       []string `json:"fields"`
+	Fuzziness    string   `json:"fuzziness"`
+	PrefixLength int      `json:"prefix_length"`
 }
+
+// Fuzziness and FuzzyPrefix bound the typo tolerance, the costliest part of
+// a search: no edit for words of up to 3 letters, one up to 7, two from 8
+// ("AUTO" allowed one from 3 and two from 6, and expanded "burrito" into
+// eight times the work), and the first letter must match. Plurals need no
+// edit at all: food items are stemmed (FoodAnalyzer).
+const (
+	Fuzziness   = "AUTO:4,8"
+	FuzzyPrefix = 1
+)
 
 // geoDistanceQuery and geoDistanceSort name their field in the JSON key;
 // the only geo field is "location".
@@ -118,9 +129,10 @@ func Request(q Query) SearchRequest {
 	var must []queryClause
 	if q.Text != "" {
 		must = append(must, queryClause{MultiMatch: &multiMatchQuery{
-			Query:     q.Text,
-			Fields:    textFields,
-			Fuzziness: "AUTO",
+			Query:        q.Text,
+			Fields:       textFields,
+			Fuzziness:    Fuzziness,
+			PrefixLength: FuzzyPrefix,
 		}})
 	}
 	req := SearchRequest{
@@ -143,29 +155,49 @@ func formatMeters(m float64) string {
 	return strconv.FormatFloat(m, 'f', -1, 64) + "m"
 }
 
-// searchResponse is the part of a search answer this package reads.
+// searchResponse is the part of a search answer this package reads; the
+// node sends only that (SearchFilterPath), not the scores, ids, totals and
+// shard counts nobody reads.
 type searchResponse struct {
 	Hits struct {
 		Hits []struct {
+			Index  string    `json:"_index"`
 			Source HitSource `json:"_source"`
 			Sort   []any     `json:"sort"`
 		} `json:"hits"`
 	} `json:"hits"`
 }
 
+// SearchFilterPath is the filter_path of every search: the fields of
+// searchResponse.
+var SearchFilterPath = []string{"hits.hits._index", "hits.hits._source", "hits.hits.sort"}
+
 // Search runs q against the alias and groups the hits into trucks in the
 // original app's response shape.
 func (c *Client) Search(ctx context.Context, q Query) (foodtrucks.SearchResult, error) {
+	res, _, err := c.SearchIndex(ctx, q)
+	return res, err
+}
+
+// SearchIndex is Search that also names the index that answered ("" when
+// nothing matched: the answer does not say).
+func (c *Client) SearchIndex(ctx context.Context, q Query) (foodtrucks.SearchResult, string, error) {
 	body, err := jsonBody(Request(q))
 	if err != nil {
-		return foodtrucks.SearchResult{}, err
+		return foodtrucks.SearchResult{}, "", err
 	}
 	var resp searchResponse
-	if err := c.call(ctx, esapi.SearchRequest{Index: []string{c.alias}, Body: body}, &resp); err != nil {
-		return foodtrucks.SearchResult{}, err
+	if err := c.call(ctx, esapi.SearchRequest{Index: []string{c.alias}, Body: body, FilterPath: SearchFilterPath}, &resp); err != nil {
+		return foodtrucks.SearchResult{}, "", err
 	}
+	index := ""
 	hits := make([]Hit, 0, len(resp.Hits.Hits))
-	for _, h := range resp.Hits.Hits {
+	for i, h := range resp.Hits.Hits {
+		if i == 0 {
+			index = h.Index
+		} else if h.Index != index {
+			index = "" // two indices answered (an alias mid-repair): name none
+		}
 		hit := Hit{Source: h.Source}
 		if q.Near != nil && len(h.Sort) > 0 {
 			if d, ok := toFloat(h.Sort[0]); ok {
@@ -174,7 +206,7 @@ func (c *Client) Search(ctx context.Context, q Query) (foodtrucks.SearchResult, 
 		}
 		hits = append(hits, hit)
 	}
-	return Group(hits, q.Limit), nil
+	return Group(hits, q.Limit), index, nil
 }
 
 func toFloat(v any) (float64, bool) {

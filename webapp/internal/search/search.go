@@ -61,6 +61,8 @@ type Client struct {
 	now       func() time.Time
 	versionRE *regexp.Regexp
 
+	current indexReads // CurrentIndex's shared reads
+
 	loadMu        sync.Mutex // one load at a time per process
 	lastIndexName string     // guards against two loads in the same millisecond
 }
@@ -82,6 +84,10 @@ func New(o Options) (*Client, error) {
 	if tr == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64 // one per concurrent search; the default 2 churns sockets under load
+		// No gzip between the app and Elasticsearch: on a local network
+		// (or the same host) compressing and inflating every answer cost
+		// both sides more CPU than the bytes it saved (bench-search).
+		t.DisableCompression = true
 		t.ResponseHeaderTimeout = 30 * time.Second
 		tr = t
 	}

@@ -274,6 +274,17 @@ func (n *Node) Running() bool {
 	}
 }
 
+// PID is the node's Java process id, 0 when this process did not start
+// it (ESNODE_URL) or it is not running. Benchmarks read its CPU time.
+func (n *Node) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
 // LogTail returns the node's last log lines, for failure messages.
 func (n *Node) LogTail() string {
 	n.mu.Lock()

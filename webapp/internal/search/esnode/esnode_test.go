@@ -1,6 +1,7 @@
 package esnode_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -221,4 +223,37 @@ func fakeHome(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// The english analyser (the test node's stand-in for the analysis-common
+// module) stems plurals and possessives and drops English stop words, as a
+// distribution's does; the standard analyser leaves words whole.
+func TestEnglishAnalyzerStems(t *testing.T) {
+	node := esnode.Shared(t)
+	for _, tc := range []struct {
+		analyzer, text string
+		want           []string
+	}{
+		{"english", "Burritos, Tacos & the Vendor's Quesadillas", []string{"burrito", "taco", "vendor", "quesadilla"}},
+		{"standard", "Burritos, Tacos", []string{"burritos", "tacos"}},
+	} {
+		body, _ := json.Marshal(map[string]string{"analyzer": tc.analyzer, "text": tc.text})
+		res, err := http.Post(node.URL+"/_analyze", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ Tokens []struct{ Token string } }
+		err = json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("_analyze with %s: HTTP %d, %v", tc.analyzer, res.StatusCode, err)
+		}
+		var got []string
+		for _, tok := range out.Tokens {
+			got = append(got, tok.Token)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s analyser: %q -> %q, want %q", tc.analyzer, tc.text, got, tc.want)
+		}
+	}
 }

@@ -98,7 +98,7 @@ public final class EsNode {
         LogConfigurator.setClusterName(a.name);
         LogConfigurator.configure(env, true);
 
-        List<Class<? extends Plugin>> plugins = List.of(Netty4Plugin.class, RootInfoPlugin.class);
+        List<Class<? extends Plugin>> plugins = List.of(Netty4Plugin.class, RootInfoPlugin.class, EnglishAnalysisPlugin.class);
         long started = System.nanoTime();
         Node node = new ClasspathPluginNode(env, plugins);
         CountDownLatch stopped = new CountDownLatch(1);
