@@ -207,7 +207,7 @@ func TestBenchSearch(t *testing.T) {
 
 	alias := "bench-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"-*") })
-	port := appFreePort(t)
+	port := freePort(t)
 	env := map[string]string{
 		"PORT":             strconv.Itoa(port),
 		"ES_URL":           node.URL,
@@ -463,7 +463,7 @@ func startFlask(t *testing.T, dir, nodeURL, index string) *flaskApp {
 	if gunicorn == "" {
 		gunicorn = "gunicorn"
 	}
-	port := appFreePort(t)
+	port := freePort(t)
 	cmd := exec.Command(gunicorn, "-w", "2", "-b", "127.0.0.1:"+strconv.Itoa(port), "--chdir", wrapper, "--log-level", "warning", "benchwrap:app")
 	cmd.Env = append(os.Environ(), "ORIGINAL_APP_DIR="+dir, "ORIGINAL_ES_URL="+nodeURL)
 	var logs bytes.Buffer

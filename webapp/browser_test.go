@@ -909,7 +909,7 @@ func startUIApp(t *testing.T) *uiApp {
 	t.Helper()
 	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
 	engine := startEngine(t)
-	port := strconv.Itoa(appFreePort(t))
+	port := strconv.Itoa(freePort(t))
 	env := engine.env(map[string]string{
 		"PORT":             port,
 		"DATA_URL":         data,

@@ -30,7 +30,7 @@ func TestServerAgainstRealNode(t *testing.T) {
 	node := esnode.Shared(t)
 	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
 	alias := "ft-app-" + strconv.FormatInt(time.Now().UnixMilli(), 36)
-	port := strconv.Itoa(appFreePort(t))
+	port := strconv.Itoa(freePort(t))
 	env := map[string]string{
 		"ES_URL":               node.URL,
 		"PORT":                 port,

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -110,21 +109,11 @@ type runningApp struct {
 	done   chan error
 }
 
-func appFreePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startApp runs the server with env on top of test defaults. It stops the
 // server at the end of the test and fails the test if run returned an error.
 func startApp(t *testing.T, env map[string]string, args ...string) *runningApp {
 	t.Helper()
-	port := appFreePort(t)
+	port := freePort(t)
 	full := map[string]string{
 		"PORT":                 strconv.Itoa(port),
 		"ES_WAIT":              "5s",
@@ -563,7 +552,7 @@ func TestCommands(t *testing.T) {
 		if err := run(context.Background(), []string{"foodtrucks", "healthcheck"}, env(map[string]string{"PORT": port}), &out, io.Discard); err != nil {
 			t.Errorf("healthcheck against a live server: %v", err)
 		}
-		closed := strconv.Itoa(appFreePort(t))
+		closed := strconv.Itoa(freePort(t))
 		if err := run(context.Background(), []string{"foodtrucks", "healthcheck"}, env(map[string]string{"PORT": closed}), io.Discard, io.Discard); err == nil {
 			t.Error("healthcheck against a closed port must fail")
 		}
