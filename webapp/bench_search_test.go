@@ -386,14 +386,7 @@ func originalQuery(word string) map[string]any {
 // query costs the node on the original's data.
 func loadOriginal(t *testing.T, nodeURL, index, path string) {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []json.RawMessage
-	if err := json.Unmarshal(raw, &rows); err != nil {
-		t.Fatal(err)
-	}
+	rows := readRows(t, path)
 	var bulk bytes.Buffer
 	for _, r := range rows {
 		bulk.WriteString(`{"index":{}}` + "\n")
@@ -648,14 +641,7 @@ func foodWords(t *testing.T, path string, n int) []string {
 
 func countPermits(t *testing.T, path string) int {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []json.RawMessage
-	if err := json.Unmarshal(raw, &rows); err != nil {
-		t.Fatal(err)
-	}
+	rows := readRows(t, path)
 	return len(rows)
 }
 
@@ -672,4 +658,18 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 
 func fmtMs(d time.Duration) string {
 	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
+
+// readRows reads a SODA JSON file as its rows, undecoded.
+func readRows(t *testing.T, path string) []json.RawMessage {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []json.RawMessage
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
