@@ -116,16 +116,17 @@ func TestErrorAnswersAreReadAndClassified(t *testing.T) {
 		},
 		{
 			name:         "an answer cut off mid-way",
-			answer:       cannedAnswer{status: 200, productHeader: true, body: `{"took":1,"hits":{"hits":[{"_source":{"applicant":"Tac`},
+			answer:       cannedAnswer{status: 200, productHeader: true, body: `{"hits":{"hits":[{"_index":"sfdata-20261104t120000.000z","fields":{"id":["13`},
 			wantKind:     search.ErrUnavailable,
 			wantInErr:    []string{"decode answer", "unexpected EOF"},
 			wantRequests: 1,
 		},
 		{
-			// A document indexed by something else than this package.
+			// An index made by something else than this package, whose
+			// ids are numbers.
 			name:         "a complete answer with a field of the wrong type is not an outage",
-			answer:       cannedAnswer{status: 200, productHeader: true, body: `{"took":1,"hits":{"hits":[{"_source":{"applicant":"Tacos","fooditems":"tacos: burritos"}}]}}`},
-			wantInErr:    []string{"decode answer", "fooditems"},
+			answer:       cannedAnswer{status: 200, productHeader: true, body: `{"hits":{"hits":[{"_index":"sfdata-20261104t120000.000z","fields":{"id":[1337]}}]}}`},
+			wantInErr:    []string{"decode answer", "hits.hits.fields.id"},
 			wantRequests: 1,
 		},
 	}

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -36,16 +37,21 @@ type Point struct {
 // the original app which searched nothing else.
 var textFields = []string{"fooditems^3", "applicant", "address"}
 
-// sourceFields keeps hits small: only what the answer needs.
+// sourceFields is what an answer needs of a permit: what the app keeps of
+// each document (documents.go).
 var sourceFields = []string{"applicant", "fooditems", "drinks", "dayshours", "schedule", "address", "location"}
 
 // SearchRequest is the body of one search: POST /<alias>/_search. Its
 // JSON is the query as Elasticsearch sees it (see testdata/query-*.json).
+// It asks for no stored fields at all (no _source, not even _id): each hit
+// carries its permit id from doc values, and the app completes it from its
+// copy of the index's documents (documents.go).
 type SearchRequest struct {
-	Size   int          `json:"size"`
-	Query  queryClause  `json:"query"`
-	Source sourceFilter `json:"_source"`
-	Sort   []sortClause `json:"sort,omitempty"`
+	Size           int          `json:"size"`
+	Query          queryClause  `json:"query"`
+	StoredFields   string       `json:"stored_fields"`
+	DocValueFields []string     `json:"docvalue_fields"`
+	Sort           []sortClause `json:"sort,omitempty"`
 }
 
 // queryClause holds exactly one of its fields: the query types this
@@ -55,6 +61,7 @@ type queryClause struct {
 	Term        map[string]termValue `json:"term,omitempty"`
 	MultiMatch  *multiMatchQuery     `json:"multi_match,omitempty"`
 	GeoDistance *geoDistanceQuery    `json:"geo_distance,omitempty"`
+	MatchAll    *struct{}            `json:"match_all,omitempty"`
 }
 
 type boolQuery struct {
@@ -136,9 +143,10 @@ func Request(q Query) SearchRequest {
 		}})
 	}
 	req := SearchRequest{
-		Size:   MaxDocuments,
-		Query:  queryClause{Bool: &boolQuery{Must: must, Filter: filters}},
-		Source: sourceFilter{Includes: sourceFields},
+		Size:           MaxDocuments,
+		Query:          queryClause{Bool: &boolQuery{Must: must, Filter: filters}},
+		StoredFields:   "_none_",
+		DocValueFields: []string{"id"},
 	}
 	if q.Near != nil {
 		req.Sort = []sortClause{{GeoDistance: &geoDistanceSort{
@@ -156,21 +164,23 @@ func formatMeters(m float64) string {
 }
 
 // searchResponse is the part of a search answer this package reads; the
-// node sends only that (SearchFilterPath), not the scores, ids, totals and
-// shard counts nobody reads.
+// node sends only that (SearchFilterPath), not the scores, totals and shard
+// counts nobody reads.
 type searchResponse struct {
 	Hits struct {
 		Hits []struct {
-			Index  string    `json:"_index"`
-			Source HitSource `json:"_source"`
-			Sort   []any     `json:"sort"`
+			Index  string `json:"_index"`
+			Fields struct {
+				ID []string `json:"id"`
+			} `json:"fields"`
+			Sort []any `json:"sort"`
 		} `json:"hits"`
 	} `json:"hits"`
 }
 
 // SearchFilterPath is the filter_path of every search: the fields of
 // searchResponse.
-var SearchFilterPath = []string{"hits.hits._index", "hits.hits._source", "hits.hits.sort"}
+var SearchFilterPath = []string{"hits.hits._index", "hits.hits.fields.id", "hits.hits.sort"}
 
 // Search runs q against the alias and groups the hits into trucks in the
 // original app's response shape.
@@ -192,13 +202,37 @@ func (c *Client) SearchIndex(ctx context.Context, q Query) (foodtrucks.SearchRes
 	}
 	index := ""
 	hits := make([]Hit, 0, len(resp.Hits.Hits))
+	var docs map[string]HitSource
+	docsOf := ""
 	for i, h := range resp.Hits.Hits {
 		if i == 0 {
 			index = h.Index
 		} else if h.Index != index {
 			index = "" // two indices answered (an alias mid-repair): name none
 		}
-		hit := Hit{Source: h.Source}
+		if len(h.Fields.ID) != 1 {
+			return foodtrucks.SearchResult{}, "", fmt.Errorf("a hit of %s carries %d permit ids, not one", h.Index, len(h.Fields.ID))
+		}
+		id := h.Fields.ID[0]
+		if docs == nil || h.Index != docsOf {
+			if docs, err = c.documentsOf(ctx, h.Index); err != nil {
+				return foodtrucks.SearchResult{}, "", err
+			}
+			docsOf = h.Index
+		}
+		src, ok := docs[id]
+		if !ok {
+			// The index was written to after its documents were read:
+			// read them again, once.
+			c.dropDocuments(h.Index, nil)
+			if docs, err = c.documentsOf(ctx, h.Index); err != nil {
+				return foodtrucks.SearchResult{}, "", err
+			}
+			if src, ok = docs[id]; !ok {
+				return foodtrucks.SearchResult{}, "", fmt.Errorf("%w: %w (%s in %s)", ErrUnavailable, errDocumentMissing, id, h.Index)
+			}
+		}
+		hit := Hit{Source: src}
 		if q.Near != nil && len(h.Sort) > 0 {
 			if d, ok := toFloat(h.Sort[0]); ok {
 				hit.DistanceMeters = &d

@@ -47,6 +47,10 @@ type Options struct {
 	// BulkBatchDocs caps the documents per bulk request (default 1000).
 	BulkBatchDocs int
 
+	// DocumentsPageSize caps the documents per request when the app reads
+	// an index's documents to complete search hits (default 1000).
+	DocumentsPageSize int
+
 	// Now returns the current time; versioned index names derive from it.
 	// Tests fix it to make index names reproducible.
 	Now func() time.Time
@@ -55,13 +59,15 @@ type Options struct {
 // Client is the food-truck view of one Elasticsearch cluster. It is safe for
 // concurrent use; loads are serialised.
 type Client struct {
-	transport esapi.Transport
-	alias     string
-	batchDocs int
-	now       func() time.Time
-	versionRE *regexp.Regexp
+	transport     esapi.Transport
+	alias         string
+	batchDocs     int
+	documentsPage int
+	now           func() time.Time
+	versionRE     *regexp.Regexp
 
-	current indexReads // CurrentIndex's shared reads
+	current   indexReads     // CurrentIndex's shared reads
+	documents documentCopies // the documents searches complete hits from
 
 	loadMu        sync.Mutex // one load at a time per process
 	lastIndexName string     // guards against two loads in the same millisecond
@@ -122,14 +128,18 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	c := &Client{
-		transport: es,
-		alias:     o.Alias,
-		batchDocs: o.BulkBatchDocs,
-		now:       o.Now,
-		versionRE: regexp.MustCompile(`^` + regexp.QuoteMeta(o.Alias) + `-\d{8}t\d{6}\.\d{3}z$`),
+		transport:     es,
+		alias:         o.Alias,
+		batchDocs:     o.BulkBatchDocs,
+		documentsPage: o.DocumentsPageSize,
+		now:           o.Now,
+		versionRE:     regexp.MustCompile(`^` + regexp.QuoteMeta(o.Alias) + `-\d{8}t\d{6}\.\d{3}z$`),
 	}
 	if c.batchDocs <= 0 {
 		c.batchDocs = 1000
+	}
+	if c.documentsPage <= 0 {
+		c.documentsPage = 1000
 	}
 	if c.now == nil {
 		c.now = time.Now
