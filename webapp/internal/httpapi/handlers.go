@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -80,15 +81,19 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration, cache 
 			failed(err)
 			return
 		}
-		if cache == nil {
-			encode(w, http.StatusOK, res)
-			return
-		}
-		body, err := encodeBytes(res)
+		bp := resultBufs.Get().(*[]byte)
+		defer resultBufs.Put(bp)
+		body, err := resultBody((*bp)[:0], res)
 		if err != nil {
 			encode(w, http.StatusInternalServerError, failure{Status: "failure", Msg: "internal error: could not encode the answer"})
 			return
 		}
+		*bp = body[:0] // keep the grown buffer for the next answer
+		if cache == nil {
+			writeJSON(w, http.StatusOK, body)
+			return
+		}
+		body = bytes.Clone(body) // the cache keeps it; the buffer goes back
 		if index == "" {
 			index = version // nothing matched; the version read before the search
 		}

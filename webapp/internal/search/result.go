@@ -1,6 +1,10 @@
 package search
 
-import "github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+import (
+	"slices"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+)
 
 // Hit is one permit as a search returns it.
 type Hit struct {
@@ -27,7 +31,6 @@ type HitSource struct {
 func Group(hits []Hit, limit int) foodtrucks.SearchResult {
 	res := foodtrucks.SearchResult{Trucks: []foodtrucks.Truck{}, Status: "success"}
 	byName := make(map[string]int, len(hits))
-	seenItem := make(map[string]map[string]bool)
 	for _, h := range hits {
 		s := h.Source
 		i, ok := byName[s.Applicant]
@@ -37,7 +40,6 @@ func Group(hits []Hit, limit int) foodtrucks.SearchResult {
 			}
 			i = len(res.Trucks)
 			byName[s.Applicant] = i
-			seenItem[s.Applicant] = map[string]bool{}
 			res.Trucks = append(res.Trucks, foodtrucks.Truck{
 				Name:      s.Applicant,
 				FoodItems: []string{},
@@ -45,9 +47,10 @@ func Group(hits []Hit, limit int) foodtrucks.SearchResult {
 			})
 		}
 		t := &res.Trucks[i]
+		// A vendor's list is a few dozen items at most: a scan is
+		// cheaper than a set per vendor.
 		for _, item := range s.FoodItems {
-			if !seenItem[s.Applicant][item] {
-				seenItem[s.Applicant][item] = true
+			if !slices.Contains(t.FoodItems, item) {
 				t.FoodItems = append(t.FoodItems, item)
 			}
 		}
