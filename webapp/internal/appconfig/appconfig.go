@@ -64,7 +64,7 @@ var Variables = []struct{ Name, Default, Meaning string }{
 	{"UI_DIR", "", "serve the UI from this directory instead of the embedded copy (development)"},
 	{EnvAllowShrink, "0", "1 lets a load replace the data with under half as many permits (refused by default)"},
 	{"MAX_CONNECTIONS", "0", "cap on concurrent client connections; 0 = derived from the open-files limit"},
-	{"SEARCH_MAX_IN_FLIGHT", "8", "searches sent to Elasticsearch at once; more wait for a slot; 0 = no bound"},
+	{"SEARCH_MAX_IN_FLIGHT", "16", "searches sent to Elasticsearch at once; more wait for a slot; 0 = no bound"},
 	{"SEARCH_QUEUE_WAIT", "1s", "how long a search waits for a slot before it is answered 503 with Retry-After"},
 	{"SEARCH_CACHE_MB", "32", "memory for cached answers of the data version the alias points to; 0 = no cache"},
 }
@@ -154,7 +154,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		return n
 	}
-	c.MaxInFlight = count("SEARCH_MAX_IN_FLIGHT", "8", 10_000)
+	c.MaxInFlight = count("SEARCH_MAX_IN_FLIGHT", "16", 10_000)
 	c.CacheMB = count("SEARCH_CACHE_MB", "32", 4096)
 	c.QueueWait = duration("SEARCH_QUEUE_WAIT", "1s", 0, true)
 	c.RefreshInterval = duration("REFRESH_INTERVAL", "24h", time.Second, true)
