@@ -126,6 +126,62 @@ func TestRealNode(t *testing.T) {
 		}
 	})
 
+	// The original app's own query, on the rows indexed as it indexed them
+	// (each row as it comes, dynamic mapping), run by the node: every vendor
+	// it finds must be among ours.
+	t.Run("every vendor the original app finds is found", func(t *testing.T) {
+		timed(t)
+		orig := "ft-orig-" + runID
+		t.Cleanup(func() { esnode.DeleteIndices(t, es.url, orig) })
+		raw, err := os.ReadFile(repotest.SampleData(t, "sf-mobile-food-permits.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []json.RawMessage
+		if err := json.Unmarshal(raw, &docs); err != nil {
+			t.Fatal(err)
+		}
+		var bulk bytes.Buffer
+		for _, d := range docs {
+			bulk.WriteString(`{"index":{}}` + "\n")
+			bulk.Write(d)
+			bulk.WriteString("\n")
+		}
+		if status, b := es.do(t, "POST", "/"+orig+"/_bulk?refresh=true", "application/x-ndjson", bulk.Bytes()); status != http.StatusOK || bytes.Contains(b, []byte(`"errors":true`)) {
+			t.Fatalf("indexing the rows as the original did: HTTP %d %.300s", status, b)
+		}
+		for _, word := range []string{"tacos", "burrito", "coffee", "sandwich", "hot dogs", "pizza"} {
+			q, _ := json.Marshal(map[string]any{"query": map[string]any{"match": map[string]any{"fooditems": word}}, "size": 750})
+			status, b := es.do(t, "POST", "/"+orig+"/_search", "application/json", q)
+			if status != http.StatusOK {
+				t.Fatalf("the original's query for %q: HTTP %d %.300s", word, status, b)
+			}
+			var ans struct {
+				Hits struct {
+					Hits []struct {
+						Source struct {
+							Applicant string `json:"applicant"`
+						} `json:"_source"`
+					} `json:"hits"`
+				} `json:"hits"`
+			}
+			if err := json.Unmarshal(b, &ans); err != nil {
+				t.Fatal(err)
+			}
+			var theirs []string
+			for _, h := range ans.Hits.Hits {
+				if !slices.Contains(theirs, h.Source.Applicant) {
+					theirs = append(theirs, h.Source.Applicant)
+				}
+			}
+			ours := mustSearch(t, c, search.Query{Text: word})
+			if missing := missingNames(theirs, ours); len(missing) > 0 {
+				t.Errorf("%q: the original finds %d vendors, we miss %d of them, e.g. %q", word, len(theirs), len(missing), missing[0])
+			}
+			t.Logf("relevance: %-10q the original finds %3d vendors (%3d permits), we find %3d (%3d locations)", word, len(theirs), len(ans.Hits.Hits), ours.Hits, ours.Locations)
+		}
+	})
+
 	t.Run("user text is never query syntax", func(t *testing.T) {
 		timed(t)
 		for _, q := range []string{`tacos AND (burritos OR "x`, `fooditems:coffee^10`, `/.*/`, `*`, `\`, `{"match_all":{}}`} {
