@@ -29,6 +29,11 @@ const maxDocumentCopies = 2
 // it). The search answers 503.
 var errDocumentMissing = errors.New("a matching permit is missing from the documents read from its index")
 
+// errIndexGone means the index that answered a search was deleted before
+// its documents could be read (another replica swapped the alias and
+// removed the old version in between): the search is asked again.
+var errIndexGone = errors.New("the index that answered was deleted")
+
 // documentCopies holds the copies, read at most once each at a time.
 type documentCopies struct {
 	mu     sync.Mutex
@@ -135,6 +140,9 @@ func (c *Client) readDocuments(ctx context.Context, index string) (map[string]Hi
 		var resp documentsResponse
 		req := esapi.SearchRequest{Index: []string{index}, Body: body, FilterPath: []string{"hits.hits._source", "hits.hits.sort"}}
 		if err := c.call(ctx, req, &resp); err != nil {
+			if errors.Is(err, ErrNotLoaded) { // index_not_found_exception
+				err = fmt.Errorf("%w: %w", errIndexGone, err)
+			}
 			return nil, fmt.Errorf("read the documents of %s: %w", index, err)
 		}
 		hits := resp.Hits.Hits

@@ -201,3 +201,29 @@ func TestDocumentReadFaultsAreNotKept(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// Tried: the index that answered is reported gone when its documents are
+// read (what a search sees when another replica swaps the alias and deletes
+// the old version in between): the search is asked again and answers.
+func TestSearchIsAskedAgainWhenTheAnsweringIndexIsGone(t *testing.T) {
+	t.Parallel()
+	es := startEngine(t, "")
+	c := newClient(t, es, &fixedClock{time.Now()})
+	ctx := context.Background()
+	loaded, err := c.Load(ctx, fixturePermits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	es.Inject(esfault.Fault{Method: "POST", Path: "/" + loaded.Index + "/_search", Times: 1,
+		Answer: esfault.ErrorAnswer(404, "index_not_found_exception", "no such index ["+loaded.Index+"]")})
+	res, err := c.Search(ctx, search.Query{Text: "tacos"})
+	if err != nil {
+		t.Fatalf("search after the answering index was reported gone: %v", err)
+	}
+	if len(res.Trucks) != 1 || res.Trucks[0].Name != "Tacos El Primo" {
+		t.Errorf("got %+v", res.Trucks)
+	}
+	if n := len(requestsTo(es, "POST", "/"+es.alias+"/_search")); n != 2 {
+		t.Errorf("the alias was searched %d times, want twice", n)
+	}
+}

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -192,6 +193,16 @@ func (c *Client) Search(ctx context.Context, q Query) (foodtrucks.SearchResult, 
 // SearchIndex is Search that also names the index that answered ("" when
 // nothing matched: the answer does not say).
 func (c *Client) SearchIndex(ctx context.Context, q Query) (foodtrucks.SearchResult, string, error) {
+	res, index, err := c.searchOnce(ctx, q)
+	if errors.Is(err, errIndexGone) {
+		// Another replica swapped the alias and deleted the index that
+		// answered before its documents could be read: ask the new one.
+		res, index, err = c.searchOnce(ctx, q)
+	}
+	return res, index, err
+}
+
+func (c *Client) searchOnce(ctx context.Context, q Query) (foodtrucks.SearchResult, string, error) {
 	body, err := jsonBody(Request(q))
 	if err != nil {
 		return foodtrucks.SearchResult{}, "", err
