@@ -289,3 +289,49 @@ func TestLeftoverVersionsAreDeleted(t *testing.T) {
 		t.Errorf("HEAD /%s: %d, want 404", young, status)
 	}
 }
+
+// Tried: the lease taken on a fresh alias, and on an alias whose
+// coordination index was created with Elasticsearch's defaults (one
+// replica: the single test node can never place it, so the index stays
+// yellow, as an earlier version of the app left it). Both must end green.
+func TestCoordinationIndexIsGreenOnASingleNode(t *testing.T) {
+	ctx := context.Background()
+	// health waits up to wait for the index to turn green.
+	health := func(t *testing.T, url, index, wait string) string {
+		t.Helper()
+		status, body := esnode.Do(t, http.MethodGet, url+"/_cluster/health/"+index+"?wait_for_status=green&timeout="+wait, "")
+		var h struct{ Status string }
+		if err := json.Unmarshal([]byte(body), &h); err != nil || (status != 200 && status != 408) {
+			t.Fatalf("health of %s: HTTP %d %s", index, status, body)
+		}
+		return h.Status
+	}
+	t.Run("fresh", func(t *testing.T) {
+		url, _, c := aliasTestSetup(t, nil)
+		l, err := c.AcquireLease(ctx, "task-a", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Release(ctx)
+		if got := health(t, url, c.CoordinationIndex(), "5s"); got != "green" {
+			t.Errorf("coordination index is %s, want green", got)
+		}
+	})
+	t.Run("left yellow", func(t *testing.T) {
+		url, _, c := aliasTestSetup(t, nil)
+		if status, body := esnode.Do(t, http.MethodPut, url+"/"+c.CoordinationIndex(), ""); status != 200 {
+			t.Fatalf("create with defaults: HTTP %d %s", status, body)
+		}
+		if got := health(t, url, c.CoordinationIndex(), "1s"); got != "yellow" {
+			t.Fatalf("with Elasticsearch's defaults the index is %s on one node, want yellow (the case tests nothing)", got)
+		}
+		l, err := c.AcquireLease(ctx, "task-a", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Release(ctx)
+		if got := health(t, url, c.CoordinationIndex(), "5s"); got != "green" {
+			t.Errorf("coordination index is %s after the lease was taken, want green", got)
+		}
+	})
+}

@@ -49,6 +49,7 @@ func (c *Client) CoordinationIndex() string { return c.alias + "-coordination" }
 // AcquireLease takes the load lease for ttl, or returns an error wrapping
 // ErrLeaseHeld (with who holds it and until when).
 func (c *Client) AcquireLease(ctx context.Context, holder string, ttl time.Duration) (*Lease, error) {
+	c.ensureCoordinationIndex(ctx)
 	for attempt := 0; attempt < 3; attempt++ {
 		l, err := c.createLease(ctx, holder, ttl)
 		if err == nil {
@@ -76,7 +77,7 @@ func (c *Client) AcquireLease(ctx context.Context, holder string, ttl time.Durat
 			}
 		case esErr.Status == http.StatusNotFound:
 			// No coordination index and automatic creation is off.
-			if cerr := c.createCoordinationIndex(ctx); cerr != nil {
+			if _, cerr := c.createCoordinationIndex(ctx); cerr != nil {
 				return nil, cerr
 			}
 		default:
@@ -139,17 +140,35 @@ func (c *Client) deleteLease(ctx context.Context, seqNo, term int) error {
 	return err
 }
 
-func (c *Client) createCoordinationIndex(ctx context.Context) error {
+// ensureCoordinationIndex creates the coordination index with its own
+// settings before the lease document is written: created implicitly by
+// that write, it would get Elasticsearch's default of one replica, which a
+// single node (the dev stack, the prod stack's one Elasticsearch task) can
+// never place, and the cluster would stay yellow. An index left by an
+// earlier version of the app gets the setting too. Best effort: the lease
+// works either way, and the write after it reports a real problem.
+func (c *Client) ensureCoordinationIndex(ctx context.Context) {
+	existed, err := c.createCoordinationIndex(ctx)
+	if err != nil || !existed {
+		return
+	}
+	body := strings.NewReader(`{"index":{"auto_expand_replicas":"0-1"}}`)
+	_ = c.call(ctx, esapi.IndicesPutSettingsRequest{Index: []string{c.CoordinationIndex()}, Body: body}, nil)
+}
+
+// createCoordinationIndex creates the coordination index, or reports that
+// it exists.
+func (c *Client) createCoordinationIndex(ctx context.Context) (existed bool, err error) {
 	body := strings.NewReader(`{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false}}`)
-	err := c.call(ctx, esapi.IndicesCreateRequest{Index: c.CoordinationIndex(), Body: body}, nil)
+	err = c.call(ctx, esapi.IndicesCreateRequest{Index: c.CoordinationIndex(), Body: body}, nil)
 	var esErr *esError
 	if errors.As(err, &esErr) && esErr.Type == "resource_already_exists_exception" {
-		return nil
+		return true, nil
 	}
 	if err != nil {
-		return fmt.Errorf("create %s: %w", c.CoordinationIndex(), err)
+		return false, fmt.Errorf("create %s: %w", c.CoordinationIndex(), err)
 	}
-	return nil
+	return false, nil
 }
 
 // Renew extends the lease by its ttl from now; it fails with ErrLeaseLost
