@@ -58,4 +58,11 @@ func TestRunCacheNeverServesAnswersOlderThanTheAlias(t *testing.T) {
 	if cache == nil || cache["hits"].(float64) < 2 || cache["purges"].(float64) < 1 {
 		t.Errorf("stats cache %v, want at least 2 hits and 1 purge", body["cache"])
 	}
+	// Both versions answered a search: both copies are held, the served
+	// one last, with its one permit.
+	copies, _ := body["document_copies"].(map[string]any)
+	held, _ := copies["held"].([]any)
+	if len(held) != 2 || held[1].(map[string]any)["index"] != body["index"] || held[1].(map[string]any)["permits"].(float64) != 1 || copies["reads"].(float64) != 2 {
+		t.Errorf("stats document_copies %v, want two held, the served index %v last with 1 permit, 2 reads", body["document_copies"], body["index"])
+	}
 }

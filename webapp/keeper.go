@@ -72,6 +72,7 @@ type keeperEngine interface {
 	Lease(ctx context.Context) (search.LeaseInfo, bool, error)
 	LoadUnder(ctx context.Context, lease *search.Lease, p []foodtrucks.Permit) (search.LoadResult, error)
 	DeleteOrphans(ctx context.Context, leaseFree func(context.Context) (bool, error)) ([]string, error)
+	DocumentCopies() search.CopyStats
 }
 
 func jitter(d time.Duration) time.Duration {
@@ -365,5 +366,7 @@ func (k *keeper) Stats(ctx context.Context) (httpapi.Stats, error) {
 	if ix, ok := as.Serving(); ok {
 		st.Index, st.Documents = ix.Name, ix.Documents
 	}
+	copies := k.es.DocumentCopies()
+	st.DocumentCopies = &copies
 	return st, nil
 }

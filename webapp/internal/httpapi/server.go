@@ -50,6 +50,9 @@ type Stats struct {
 	// the shrink guard refused.
 	Loads        int `json:"loads"`
 	RefusedLoads int `json:"refused_loads"`
+	// DocumentCopies are the indices whose documents this process holds to
+	// complete search hits.
+	DocumentCopies *search.CopyStats `json:"document_copies,omitempty"`
 }
 
 // LoadStats describes the last load this process completed.

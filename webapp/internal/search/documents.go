@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
@@ -39,6 +40,42 @@ type documentCopies struct {
 	mu     sync.Mutex
 	copies map[string]*documentCopy
 	order  []string // index names, oldest first
+
+	reads, failed atomic.Int64
+}
+
+// CopyStats describes the documents this process holds to complete search
+// hits, in /api/stats.
+type CopyStats struct {
+	Held   []HeldCopy `json:"held"`   // oldest first
+	Reads  int64      `json:"reads"`  // copies read (a read of every page of an index)
+	Failed int64      `json:"failed"` // reads that failed (tried again by the next search)
+}
+
+// HeldCopy is one index's documents held.
+type HeldCopy struct {
+	Index   string `json:"index"`
+	Permits int    `json:"permits"`
+}
+
+// DocumentCopies reports the copies held and read so far; a copy still
+// being read is not listed.
+func (c *Client) DocumentCopies() CopyStats {
+	d := &c.documents
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := CopyStats{Held: []HeldCopy{}, Reads: d.reads.Load(), Failed: d.failed.Load()}
+	for _, index := range d.order {
+		cp := d.copies[index]
+		select {
+		case <-cp.done:
+			if cp.err == nil {
+				st.Held = append(st.Held, HeldCopy{Index: index, Permits: len(cp.byID)})
+			}
+		default:
+		}
+	}
+	return st
 }
 
 type documentCopy struct {
@@ -68,7 +105,9 @@ func (c *Client) documentsOf(ctx context.Context, index string) (map[string]HitS
 		}
 		go func() {
 			cp.byID, cp.err = c.readDocuments(context.Background(), index)
+			d.reads.Add(1)
 			if cp.err != nil {
+				d.failed.Add(1)
 				c.dropDocuments(index, cp) // the next search tries again
 			}
 			close(cp.done)
