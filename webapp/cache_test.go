@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
 )
 
 func pieTruck(name string) []foodtrucks.Permit {
@@ -64,5 +69,91 @@ func TestRunCacheNeverServesAnswersOlderThanTheAlias(t *testing.T) {
 	held, _ := copies["held"].([]any)
 	if len(held) != 2 || held[1].(map[string]any)["index"] != body["index"] || held[1].(map[string]any)["permits"].(float64) != 1 || copies["reads"].(float64) != 2 {
 		t.Errorf("stats document_copies %v, want two held, the served index %v last with 1 permit, 2 reads", body["document_copies"], body["index"])
+	}
+}
+
+// aliasSearches counts the searches sent to the alias (not the reads of an
+// index's documents, which go to the index).
+func aliasSearches(es *appEngine) int {
+	n := 0
+	for _, r := range es.Requests() {
+		if r.Method == http.MethodPost && r.Path == "/"+es.alias+"/_search" {
+			n++
+		}
+	}
+	return n
+}
+
+// searchAll sends n identical searches at once and returns their statuses
+// and the names of the trucks each got.
+func searchAll(a *runningApp, query string, n int) ([]int, [][]string) {
+	statuses, names := make([]int, n), make([][]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			resp, err := http.Get(a.base + "/search?" + query)
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			var res foodtrucks.SearchResult
+			_ = json.NewDecoder(resp.Body).Decode(&res)
+			statuses[i] = resp.StatusCode
+			for _, tr := range res.Trucks {
+				names[i] = append(names[i], tr.Name)
+			}
+		})
+	}
+	wg.Wait()
+	return statuses, names
+}
+
+// On the real node, with the search at the engine slowed so that they
+// overlap: 8 identical searches that all miss the cache send one search to
+// the engine and all get its answer. Then the slowed search fails (503,
+// twice: the client retries once): the request that ran it answers 503,
+// and the 7 that waited for it each ask on their own and answer 200.
+func TestRunConcurrentMissesShareOneSearch(t *testing.T) {
+	t.Parallel()
+	es := startEngine(t)
+	preload(t, es, pieTruck("Shared Pies"))
+	a := startApp(t, es.env(map[string]string{"DATA_URL": "testdata/does-not-exist.json"}))
+	a.waitReady(t)
+	searchPath := "/" + es.alias + "/_search"
+
+	es.Inject(esfault.Fault{Method: http.MethodPost, Path: searchPath, Delay: 700 * time.Millisecond})
+	before := aliasSearches(es)
+	statuses, names := searchAll(a, "q=pies", 8)
+	es.Clear()
+	for i := range statuses {
+		if statuses[i] != http.StatusOK || len(names[i]) != 1 || names[i][0] != "Shared Pies" {
+			t.Errorf("request %d: %d %v, want 200 with Shared Pies", i, statuses[i], names[i])
+		}
+	}
+	if sent := aliasSearches(es) - before; sent != 1 {
+		t.Errorf("8 identical searches sent %d searches to the engine, want 1", sent)
+	}
+
+	es.Inject(esfault.Fault{Method: http.MethodPost, Path: searchPath, Times: 2, Delay: 700 * time.Millisecond, Answer: esfault.Unavailable("1")})
+	statuses, names = searchAll(a, "q=shared+pies", 8)
+	es.Clear()
+	ok, unavailable := 0, 0
+	for i, st := range statuses {
+		switch {
+		case st == http.StatusOK && len(names[i]) == 1 && names[i][0] == "Shared Pies":
+			ok++
+		case st == http.StatusServiceUnavailable:
+			unavailable++
+		default:
+			t.Errorf("request %d: %d %v", i, st, names[i])
+		}
+	}
+	if ok != 7 || unavailable != 1 {
+		t.Errorf("with the shared search failing: %d answered, %d unavailable; want 7 and 1", ok, unavailable)
+	}
+	_, body := a.get(t, "/api/stats")
+	cache, _ := body["cache"].(map[string]any)
+	if cache == nil || cache["shared"].(float64) != 7 {
+		t.Errorf("stats cache %v, want shared 7 (the first burst's waiters)", body["cache"])
 	}
 }

@@ -40,7 +40,18 @@ type ResultCache struct {
 	order   *list.List // of *cacheEntry, most recently used first
 	entries map[string]*list.Element
 
-	hits, misses, purges atomic.Int64
+	flights map[string]*flight // searches running for a missed key, by version and key
+
+	hits, misses, purges, shared atomic.Int64
+}
+
+// flight is one search whose answer the requests that missed the same key
+// of the same version meanwhile wait for, instead of each asking the
+// engine (after a swap empties the cache, the popular queries all miss at
+// once).
+type flight struct {
+	done chan struct{}
+	body []byte // nil when the search failed: each waiter then asks itself
 }
 
 type cacheEntry struct {
@@ -50,7 +61,7 @@ type cacheEntry struct {
 
 // NewResultCache holds at most maxBytes of answers.
 func NewResultCache(maxBytes int) *ResultCache {
-	return &ResultCache{maxBytes: maxBytes, order: list.New(), entries: map[string]*list.Element{}}
+	return &ResultCache{maxBytes: maxBytes, order: list.New(), entries: map[string]*list.Element{}, flights: map[string]*flight{}}
 }
 
 // CacheStats are the cache's counters, in /api/stats.
@@ -58,6 +69,7 @@ type CacheStats struct {
 	Hits     int64  `json:"hits"`
 	Misses   int64  `json:"misses"`
 	Purges   int64  `json:"purges"` // emptied because the alias moved to another version
+	Shared   int64  `json:"shared"` // misses answered by the search another request was running for the same key
 	Entries  int    `json:"entries"`
 	Bytes    int    `json:"bytes"`
 	MaxBytes int    `json:"max_bytes"`
@@ -69,7 +81,7 @@ func (c *ResultCache) Stats() CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return CacheStats{
-		Hits: c.hits.Load(), Misses: c.misses.Load(), Purges: c.purges.Load(),
+		Hits: c.hits.Load(), Misses: c.misses.Load(), Purges: c.purges.Load(), Shared: c.shared.Load(),
 		Entries: len(c.entries), Bytes: c.bytes, MaxBytes: c.maxBytes, Index: c.index,
 	}
 }
@@ -117,6 +129,32 @@ func (c *ResultCache) Put(index, key string, body []byte) {
 	}
 	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, body: body})
 	c.bytes += len(body)
+}
+
+// join is called after a miss of key on index: it returns the search
+// already running for them to wait for, or nil when the caller is to run
+// it, and must then call land.
+func (c *ResultCache) join(index, key string) *flight {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := index + "\x00" + key
+	if f, ok := c.flights[id]; ok {
+		return f
+	}
+	c.flights[id] = &flight{done: make(chan struct{})}
+	return nil
+}
+
+// land ends the search join handed to the caller, with its encoded answer
+// or nil when it failed.
+func (c *ResultCache) land(index, key string, body []byte) {
+	c.mu.Lock()
+	id := index + "\x00" + key
+	f := c.flights[id]
+	delete(c.flights, id)
+	c.mu.Unlock()
+	f.body = body
+	close(f.done)
 }
 
 func (c *ResultCache) resetLocked(index string) {

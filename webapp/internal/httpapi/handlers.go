@@ -45,6 +45,7 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration, cache 
 		// arrived: a cached answer of that version is current. When it
 		// cannot be read, the search goes to the engine uncached.
 		var version, key string
+		leader := false
 		if cache != nil {
 			if v, err := versioned.CurrentIndex(ctx); err == nil {
 				version, key = v, cacheKey(q)
@@ -52,10 +53,32 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration, cache 
 					writeJSON(w, http.StatusOK, body)
 					return
 				}
+				// Missed: wait for the same search if another request
+				// runs it already, else run it for everyone who comes.
+				if f := cache.join(version, key); f != nil {
+					select {
+					case <-f.done:
+						if f.body != nil {
+							cache.shared.Add(1)
+							writeJSON(w, http.StatusOK, f.body)
+							return
+						}
+						// It failed; this request asks on its own.
+					case <-ctx.Done():
+						failed(ctx.Err())
+						return
+					}
+				} else {
+					leader = true
+				}
 			} else if ctx.Err() != nil {
 				failed(err)
 				return
 			}
+		}
+		var shared []byte // what the requests waiting for this search get
+		if leader {
+			defer func() { cache.land(version, key, shared) }()
 		}
 		release, err := gate.acquire(ctx)
 		if err != nil {
@@ -98,6 +121,7 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration, cache 
 			index = version // nothing matched; the version read before the search
 		}
 		cache.Put(index, key, body)
+		shared = body
 		writeJSON(w, http.StatusOK, body)
 	})
 }
