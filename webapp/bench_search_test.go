@@ -561,7 +561,7 @@ func procCPU(pid int) time.Duration {
 
 // benchCache is the app's search-cache counters (/api/stats "cache").
 type benchCache struct {
-	Hits, Misses, Entries int64
+	Hits, Misses, Shared, Entries int64
 }
 
 // readCacheStats reads the counters; nil when the app has no cache.
@@ -590,7 +590,7 @@ func cacheStats(base string) string {
 	if c.Hits+c.Misses > 0 {
 		rate = float64(c.Hits) / float64(c.Hits+c.Misses)
 	}
-	return fmt.Sprintf("search cache over the whole run (warm-ups included): %d hits, %d misses (hit rate %.1f%%), %d entries", c.Hits, c.Misses, 100*rate, c.Entries)
+	return fmt.Sprintf("search cache over the whole run (warm-ups included): %d hits, %d misses (hit rate %.1f%%; %d of the misses shared another request's search), %d entries", c.Hits, c.Misses, 100*rate, c.Shared, c.Entries)
 }
 
 var wordRE = regexp.MustCompile(`[a-z]+`)
