@@ -560,6 +560,7 @@ func replayGoldenRequests(t *testing.T, es *rawES) {
 		{"query-text-filters.json", "POST", "/sfdata/_search"},
 		{"query-geo.json", "POST", "/sfdata/_search"},
 		{"query-geo-text.json", "POST", "/sfdata/_search"},
+		{"documents-read.json", "POST", "/" + v2 + "/_search"},
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.*json"))
 	if err != nil {

@@ -221,9 +221,20 @@ func TestQueryShapesAreGolden(t *testing.T) {
 	es := startEngine(t, goldenAlias)
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
 	c := newClient(t, es, clock)
-	if _, err := c.Load(context.Background(), fixturePermits()); err != nil {
+	loaded, err := c.Load(context.Background(), fixturePermits())
+	if err != nil {
 		t.Fatal(err)
 	}
+	// The first search reads the index's documents (one page: six permits).
+	es.ResetRequests()
+	if _, err := c.Search(context.Background(), search.Query{Text: "tacos"}); err != nil {
+		t.Fatal(err)
+	}
+	reads := requestsTo(es, "POST", "/"+loaded.Index+"/_search")
+	if len(reads) != 1 {
+		t.Fatalf("want one read of the documents of %s, got %d", loaded.Index, len(reads))
+	}
+	golden(t, "documents-read.json", reads[0].Body)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			es.ResetRequests()
