@@ -119,6 +119,7 @@ func TestWebContainerRunsHardened(t *testing.T) {
 	want := map[string]string{
 		"PORT": fmt.Sprint(p.cfg.WebPort), "ES_URL": "http://es:9200", "INDEX": p.cfg.IndexAlias, "DATA_URL": p.cfg.DataURL,
 		"REFRESH_INTERVAL": p.cfg.RefreshInterval, "LOG_LEVEL": p.cfg.LogLevel, "ES_USERNAME": "foodtrucks_web",
+		"SEARCH_CACHE_MB": fmt.Sprint(p.cfg.SearchCacheMB), "SEARCH_MAX_IN_FLIGHT": fmt.Sprint(p.cfg.SearchMaxInFlight),
 	}
 	for k, v := range want {
 		if e[k] != v {
@@ -127,6 +128,15 @@ func TestWebContainerRunsHardened(t *testing.T) {
 	}
 	if len(e) != len(want) {
 		t.Errorf("web env %v has more than %v", e, want)
+	}
+}
+
+// The search settings reach the web task definition as the app's
+// variables, 0 written out (an absent variable gives the app's defaults).
+func TestSearchSettingsReachTheWebTask(t *testing.T) {
+	e := env(deployProd(t, map[string]any{"searchCacheMb": 0, "searchMaxInFlight": 64}).container(t, "web", "web"))
+	if e["SEARCH_CACHE_MB"] != "0" || e["SEARCH_MAX_IN_FLIGHT"] != "64" {
+		t.Errorf("web env SEARCH_CACHE_MB=%q SEARCH_MAX_IN_FLIGHT=%q, want 0 and 64 from the stack config", e["SEARCH_CACHE_MB"], e["SEARCH_MAX_IN_FLIGHT"])
 	}
 }
 

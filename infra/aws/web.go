@@ -322,6 +322,8 @@ func webContainer(cfg config.Config, search *Search, image, logGroup, region, es
 		{Name: "DATA_URL", Value: cfg.DataURL},
 		{Name: "REFRESH_INTERVAL", Value: cfg.RefreshInterval},
 		{Name: "LOG_LEVEL", Value: cfg.LogLevel},
+		{Name: "SEARCH_CACHE_MB", Value: fmt.Sprint(cfg.SearchCacheMB)},
+		{Name: "SEARCH_MAX_IN_FLIGHT", Value: fmt.Sprint(cfg.SearchMaxInFlight)},
 	}
 	if search.Username != "" {
 		env = append(env, keyValuePair{Name: "ES_USERNAME", Value: search.Username})

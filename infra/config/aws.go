@@ -141,6 +141,7 @@ func (c Config) validateAWS() []error {
 	if err := checkFargateSize("awsWebCpu", a.WebCPU, "awsWebMemoryMb", a.WebMemoryMB); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateAWSSearchCache()...)
 	if a.WebMinTasks < 1 {
 		add("awsWebMinTasks: %d must be at least 1", a.WebMinTasks)
 	}
@@ -176,6 +177,28 @@ func (c Config) validateAWS() []error {
 		add("awsLogRetentionDays: %d is not a retention CloudWatch Logs accepts; use one of %s", a.LogRetentionDays, strings.Join(days, ", "))
 	}
 	return errs
+}
+
+// validateAWSSearchCache keeps the app's answer cache to at most half of
+// the memory its container gets, so the cache, the garbage collector's
+// headroom over it, and requests in flight fit beside each other. Only a
+// valid task size is judged; checkFargateSize names a bad one.
+func (c Config) validateAWSSearchCache() []error {
+	a := c.AWS
+	if c.SearchCacheMB <= 0 || c.SearchCacheMB > MaxSearchCacheMB || !FargateTaskSizeValid(a.WebCPU, a.WebMemoryMB) {
+		return nil
+	}
+	appMemoryMB, source := a.WebMemoryMB, fmt.Sprintf("awsWebMemoryMb %d", a.WebMemoryMB)
+	if a.SearchMode == SearchModeFargate {
+		// A Service Connect client: the proxy in the task keeps its share.
+		appMemoryMB -= ServiceConnectProxyMemoryMB
+		source += fmt.Sprintf(" less the Service Connect proxy's %d", ServiceConnectProxyMemoryMB)
+	}
+	if limit := appMemoryMB / 2; c.SearchCacheMB > limit {
+		return []error{fmt.Errorf("searchCacheMb: %d is more than half of the web app's memory (%d MiB: %s); use at most %d, or raise awsWebMemoryMb",
+			c.SearchCacheMB, appMemoryMB, source, limit)}
+	}
+	return nil
 }
 
 // validateAWSEdge checks how clients reach the app: the edge choice, the

@@ -75,6 +75,12 @@ func TestValidateAWSAcceptsTheProdDefaultsAndSensibleVariations(t *testing.T) {
 			// No Service Connect proxy in the web tasks without an ES service.
 			c.AWS.WebCPU, c.AWS.WebMemoryMB = 256, 512
 		},
+		// Half of the 960 MiB the app keeps beside the proxy.
+		"search cache at half the app's memory": func(c *Config) { c.SearchCacheMB = 480 },
+		"search cache off":                      func(c *Config) { c.SearchCacheMB = 0 },
+		"search cache of 4 GiB on a 16 GiB web task": func(c *Config) {
+			c.AWS.WebCPU, c.AWS.WebMemoryMB, c.SearchCacheMB = 2048, 16384, 4096
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := validAWS()
@@ -125,6 +131,12 @@ func TestValidateAWSNamesTheKeyAndWhatIsAllowed(t *testing.T) {
 		{"ES memory does not pair", func(c *Config) { c.ESMemoryMB = 1024 }, "esMemoryMb: 1024 MiB does not pair with awsEsCpu 1024 on Fargate; 1024 CPU units take 2048–8192 MiB in steps of 1024"},
 		{"ES cpu not a size", func(c *Config) { c.AWS.ESCPU = 1000 }, "awsEsCpu: 1000 is not a Fargate CPU size"},
 		{"ES heap crowds the proxy", func(c *Config) { c.ESHeapMB = 1024 }, "esHeapMb: 1024 leaves no room for the Service Connect proxy (64 MiB of esMemoryMb 2048); use at most 992, or 0 to let Elasticsearch size it"},
+		{"search cache over half the app's memory", func(c *Config) { c.SearchCacheMB = 481 }, "searchCacheMb: 481 is more than half of the web app's memory (960 MiB: awsWebMemoryMb 1024 less the Service Connect proxy's 64); use at most 480, or raise awsWebMemoryMb"},
+		{"search cache over half a small task without proxy", func(c *Config) {
+			c.AWS.SearchMode = SearchModeExternal
+			c.AWS.ExternalESURL, c.AWS.ExternalAPIKey = "https://trucks.es.us-east-1.aws.elastic.cloud", "a2V5OnNlY3JldA=="
+			c.AWS.WebCPU, c.AWS.WebMemoryMB, c.SearchCacheMB = 256, 512, 300
+		}, "searchCacheMb: 300 is more than half of the web app's memory (512 MiB: awsWebMemoryMb 512); use at most 256, or raise awsWebMemoryMb"},
 		{"min tasks zero", func(c *Config) { c.AWS.WebMinTasks = 0 }, "awsWebMinTasks: 0 must be at least 1"},
 		{"max below min", func(c *Config) { c.AWS.WebMaxTasks = 1 }, "awsWebMaxTasks: 1 is below awsWebMinTasks 2"},
 		{"replicas below min", func(c *Config) { c.WebReplicas = 1 }, "webReplicas: 1 (the initial task count) must lie between awsWebMinTasks 2 and awsWebMaxTasks 6"},

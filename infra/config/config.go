@@ -28,6 +28,10 @@ type Config struct {
 	WebPort         int    // key "webPort": the port the app listens on in its container (and the first host port locally)
 	WebReplicas     int    // key "webReplicas": local containers / initial ECS desired count, ≥ 1
 
+	// The app's search settings, per web container (env, like the keys above).
+	SearchCacheMB     int // key "searchCacheMb" → SEARCH_CACHE_MB: MiB of cached answers; 0 = no cache
+	SearchMaxInFlight int // key "searchMaxInFlight" → SEARCH_MAX_IN_FLIGHT: searches at Elasticsearch at once; 0 = no bound
+
 	// Elasticsearch, same version and image on both targets.
 	ESImage    string // key "esImage": repository without tag
 	ESVersion  string // key "esVersion": tag, 8.x.y

@@ -35,6 +35,8 @@ func Load(ctx *pulumi.Context) (Config, error) {
 	c.LogLevel = r.str("logLevel")
 	c.WebPort = r.integer("webPort")
 	c.WebReplicas = r.integer("webReplicas")
+	c.SearchCacheMB = r.integer("searchCacheMb")
+	c.SearchMaxInFlight = r.integer("searchMaxInFlight")
 
 	c.ESImage = r.str("esImage")
 	c.ESVersion = r.str("esVersion")

@@ -37,6 +37,7 @@ func TestLoadReadsPulumiYamlDefaultsUnderTheDevStack(t *testing.T) {
 		Project: "foodtrucks", Stack: "dev", Target: config.TargetLocal, AppName: "foodtrucks",
 		IndexAlias: "sfdata", DataURL: "https://data.sfgov.org/resource/rqzj-sfat.json",
 		RefreshInterval: "24h", LogLevel: "info", WebPort: 8080, WebReplicas: 1,
+		SearchCacheMB: 32, SearchMaxInFlight: 16,
 		ESImage: "docker.elastic.co/elasticsearch/elasticsearch", ESVersion: "8.19.21",
 		ESHeapMB: 512, ESMemoryMB: 1024,
 		Local: config.LocalConfig{BindAddress: "127.0.0.1", WaitTimeout: 180},

@@ -20,6 +20,14 @@ var (
 // Elasticsearch refuses shorter passwords for the built-in users.
 const minESPasswordLength = 6
 
+// The largest values the web app accepts for SEARCH_CACHE_MB and
+// SEARCH_MAX_IN_FLIGHT; it refuses to start with more. A test of the app's
+// configuration holds it to these.
+const (
+	MaxSearchCacheMB     = 4096
+	MaxSearchMaxInFlight = 10_000
+)
+
 // Validate checks every value against the rules of the schema and reports
 // all problems at once, each naming the key and what it accepts. It runs
 // before any resource is registered. Keys of the other target are not
@@ -57,6 +65,12 @@ func (c Config) Validate() error {
 	}
 	if c.WebReplicas < 1 {
 		add("webReplicas: %d must be at least 1", c.WebReplicas)
+	}
+	if c.SearchCacheMB < 0 || c.SearchCacheMB > MaxSearchCacheMB {
+		add("searchCacheMb: %d must be between 0 (no cache) and %d MiB (the app's limit)", c.SearchCacheMB, MaxSearchCacheMB)
+	}
+	if c.SearchMaxInFlight < 0 || c.SearchMaxInFlight > MaxSearchMaxInFlight {
+		add("searchMaxInFlight: %d must be between 0 (no bound) and %d (the app's limit)", c.SearchMaxInFlight, MaxSearchMaxInFlight)
 	}
 
 	if c.ESImage == "" {

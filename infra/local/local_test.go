@@ -101,7 +101,7 @@ func TestWebContainerIsHardenedAndFindsSearchByAlias(t *testing.T) {
 	env := strs(t, in["envs"])
 	wantEnv := []string{
 		"ES_URL=http://es:9200", "INDEX=sfdata", "DATA_URL=https://data.sfgov.org/resource/rqzj-sfat.json",
-		"REFRESH_INTERVAL=24h", "LOG_LEVEL=info", "PORT=5000",
+		"REFRESH_INTERVAL=24h", "LOG_LEVEL=info", "SEARCH_CACHE_MB=32", "SEARCH_MAX_IN_FLIGHT=16", "PORT=5000",
 	}
 	if !slices.Equal(env, wantEnv) {
 		t.Errorf("web env = %q, want %q", env, wantEnv)
@@ -305,6 +305,17 @@ func TestDevModeServesTheUIFromTheHost(t *testing.T) {
 	}
 	if _, mounted := runDev(t, nil, nil).Must(t, typeContainer, "web-0").Inputs["mounts"]; mounted {
 		t.Error("the UI is mounted without localDevMode")
+	}
+}
+
+// The search settings reach every web container as the app's variables;
+// 0 (no cache, no bound) is written out, since an absent variable would
+// give the app's own defaults instead.
+func TestSearchSettingsReachEveryWebContainer(t *testing.T) {
+	dev := runDev(t, map[string]any{"webReplicas": 2, "searchCacheMb": 0, "searchMaxInFlight": 64}, nil)
+	for _, name := range []string{"web-0", "web-1"} {
+		env := strs(t, dev.Must(t, typeContainer, name).Inputs["envs"])
+		requireContainsAll(t, name+" env", env, "SEARCH_CACHE_MB=0", "SEARCH_MAX_IN_FLIGHT=64")
 	}
 }
 

@@ -154,6 +154,8 @@ func webEnv(cfg config.Config) pulumi.StringArrayInput {
 		"DATA_URL=" + cfg.DataURL,
 		"REFRESH_INTERVAL=" + cfg.RefreshInterval,
 		"LOG_LEVEL=" + logLevel,
+		"SEARCH_CACHE_MB=" + strconv.Itoa(cfg.SearchCacheMB),
+		"SEARCH_MAX_IN_FLIGHT=" + strconv.Itoa(cfg.SearchMaxInFlight),
 		"PORT=" + strconv.Itoa(WebContainerPort),
 	}
 	if cfg.Local.DevMode {

@@ -178,6 +178,7 @@ func TestTheCLIsSchemaCheckPassesBothStackFilesAndStopsABadCopy(t *testing.T) {
 	}{
 		{"dev", "  foodtrucks:webPort: eighty\n", "PULUMI_CONFIG_PASSPHRASE=", "'webPort' must be of type 'integer'"},
 		{"prod", "  foodtrucks:retainData: maybe\n", prodPass, "'retainData' must be of type 'boolean'"},
+		{"prod", "  foodtrucks:searchCacheMb: 64MB\n", prodPass, "'searchCacheMb' must be of type 'integer'"},
 		{"prod", "  foodtrucks:awsPublicSubnetIds: subnet-1\n", prodPass, "'awsPublicSubnetIds' must be of type 'array<string>'"},
 	} {
 		file := filepath.Join(c.Dir, "Pulumi."+tc.stack+".yaml")

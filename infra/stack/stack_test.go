@@ -61,6 +61,8 @@ func TestRunFailsOnABadValueInACopyOfEachStackFile(t *testing.T) {
 		{"dev", "  foodtrucks:esHeapMb: 900\n", "esHeapMb: 900 is more than half of esMemoryMb (1024); use at most 512"},
 		{"prod", "  foodtrucks:webReplicas: 0\n", "webReplicas: 0 must be at least 1"},
 		{"dev", "  foodtrucks:localBindAddress: localhost\n", `localBindAddress: "localhost" is not an IP address`},
+		{"dev", "  foodtrucks:searchMaxInFlight: 20000\n", "searchMaxInFlight: 20000 must be between 0 (no bound) and 10000 (the app's limit)"},
+		{"prod", "  foodtrucks:searchCacheMb: 600\n", "searchCacheMb: 600 is more than half of the web app's memory (960 MiB: awsWebMemoryMb 1024 less the Service Connect proxy's 64); use at most 480"},
 	} {
 		t.Run(tc.stack+"/"+strings.TrimSpace(tc.line), func(t *testing.T) {
 			original, err := os.ReadFile(filepath.Join(root, "Pulumi."+tc.stack+".yaml"))
