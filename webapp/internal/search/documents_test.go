@@ -38,19 +38,27 @@ func branchAddresses(r foodtrucks.SearchResult) []string {
 	return out
 }
 
+// startLoaded is an engine of the test's own with the fixture permits
+// loaded, and a client of it whose versions are named by clock.
+func startLoaded(t *testing.T, clock *fixedClock) (*engine, *search.Client, search.LoadResult) {
+	t.Helper()
+	es := startEngine(t, "")
+	c := newClient(t, es, clock)
+	loaded, err := c.Load(context.Background(), fixturePermits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es, c, loaded
+}
+
 // Tried: load a version, search; load a second version in which the same
 // permit ids carry other names and addresses, search again. Keyed by permit
 // id alone, the second answer would show the first version's names.
 func TestHitsAreCompletedFromTheIndexThatAnswered(t *testing.T) {
 	t.Parallel()
-	es := startEngine(t, "")
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
-	c := newClient(t, es, clock)
+	es, c, first := startLoaded(t, clock)
 	ctx := context.Background()
-	first, err := c.Load(ctx, fixturePermits())
-	if err != nil {
-		t.Fatal(err)
-	}
 	for range 5 {
 		res, err := c.Search(ctx, search.Query{Text: "tacos"})
 		if err != nil {
@@ -124,13 +132,8 @@ func TestDocumentsAreReadInPages(t *testing.T) {
 // must read the documents again instead of failing or dropping it.
 func TestDocumentsWrittenAfterTheReadAreReadAgain(t *testing.T) {
 	t.Parallel()
-	es := startEngine(t, "")
-	c := newClient(t, es, &fixedClock{time.Now()})
+	es, c, loaded := startLoaded(t, &fixedClock{time.Now()})
 	ctx := context.Background()
-	loaded, err := c.Load(ctx, fixturePermits())
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := c.Search(ctx, search.Query{Text: "tacos"}); err != nil {
 		t.Fatal(err)
 	}
@@ -156,17 +159,12 @@ func TestDocumentsWrittenAfterTheReadAreReadAgain(t *testing.T) {
 // read is not kept).
 func TestDocumentReadFaultsAreNotKept(t *testing.T) {
 	t.Parallel()
-	es := startEngine(t, "")
-	c := newClient(t, es, &fixedClock{time.Now()})
+	es, c, loaded := startLoaded(t, &fixedClock{time.Now()})
 	ctx := context.Background()
-	loaded, err := c.Load(ctx, fixturePermits())
-	if err != nil {
-		t.Fatal(err)
-	}
 	readPath := "/" + loaded.Index + "/_search"
 
 	es.Inject(esfault.Fault{Method: "POST", Path: readPath, Times: 2, Answer: esfault.Unavailable("1")})
-	_, err = c.Search(ctx, search.Query{Text: "tacos"})
+	_, err := c.Search(ctx, search.Query{Text: "tacos"})
 	if !errors.Is(err, search.ErrUnavailable) || !strings.Contains(err.Error(), "read the documents of "+loaded.Index) {
 		t.Fatalf("with the read failing: %v, want ErrUnavailable naming the read", err)
 	}
@@ -207,13 +205,8 @@ func TestDocumentReadFaultsAreNotKept(t *testing.T) {
 // the old version in between): the search is asked again and answers.
 func TestSearchIsAskedAgainWhenTheAnsweringIndexIsGone(t *testing.T) {
 	t.Parallel()
-	es := startEngine(t, "")
-	c := newClient(t, es, &fixedClock{time.Now()})
+	es, c, loaded := startLoaded(t, &fixedClock{time.Now()})
 	ctx := context.Background()
-	loaded, err := c.Load(ctx, fixturePermits())
-	if err != nil {
-		t.Fatal(err)
-	}
 	es.Inject(esfault.Fault{Method: "POST", Path: "/" + loaded.Index + "/_search", Times: 1,
 		Answer: esfault.ErrorAnswer(404, "index_not_found_exception", "no such index ["+loaded.Index+"]")})
 	res, err := c.Search(ctx, search.Query{Text: "tacos"})
