@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os/exec"
@@ -57,34 +58,59 @@ func freePort(t *testing.T) int {
 }
 
 // replica is one run() of the server, in this process, on its own port.
-type replica struct {
-	name   string
+// inProcess is the server run in the test process (run, as main calls it)
+// on a port of its own.
+type inProcess struct {
 	base   string
 	log    *lockedLog
 	cancel context.CancelFunc
 	done   chan error
 }
 
+// serveInProcess runs `foodtrucks serve args...` with env on top of
+// defaults and a free PORT.
+func serveInProcess(t *testing.T, defaults, env map[string]string, args ...string) *inProcess {
+	t.Helper()
+	port := freePort(t)
+	full := maps.Clone(defaults)
+	full["PORT"] = strconv.Itoa(port)
+	maps.Copy(full, env)
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &inProcess{base: "http://127.0.0.1:" + strconv.Itoa(port), log: &lockedLog{}, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		p.done <- run(ctx, append([]string{"foodtrucks", "serve"}, args...), func(k string) string { return full[k] }, p.log, p.log)
+	}()
+	return p
+}
+
+// stop cancels the server's context and returns what run returned; later
+// calls return the same.
+func (p *inProcess) stop() error {
+	p.cancel()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return err
+	case <-time.After(20 * time.Second):
+		return fmt.Errorf("did not stop within 20s")
+	}
+}
+
+type replica struct {
+	*inProcess
+	name string
+}
+
 // startReplica runs the server with env (ES_URL, INDEX, DATA_URL at least)
 // on top of quick test defaults; it is stopped at the end of the test.
 func startReplica(t *testing.T, name string, env map[string]string, args ...string) *replica {
 	t.Helper()
-	port := freePort(t)
-	full := map[string]string{
-		"PORT":                 strconv.Itoa(port),
+	r := &replica{name: name, inProcess: serveInProcess(t, map[string]string{
 		"ES_WAIT":              "30s",
 		"ALIAS_CHECK_INTERVAL": "200ms",
 		"REFRESH_INTERVAL":     "0",
 		"LOG_LEVEL":            "info",
-	}
-	for k, v := range env {
-		full[k] = v
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &replica{name: name, base: "http://127.0.0.1:" + strconv.Itoa(port), log: &lockedLog{}, cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		r.done <- run(ctx, append([]string{"foodtrucks", "serve"}, args...), func(k string) string { return full[k] }, r.log, r.log)
-	}()
+	}, env, args...)}
 	t.Cleanup(func() {
 		if err := r.stop(); err != nil {
 			t.Errorf("%s: run returned %v", name, err)
@@ -94,17 +120,6 @@ func startReplica(t *testing.T, name string, env map[string]string, args ...stri
 		}
 	})
 	return r
-}
-
-func (r *replica) stop() error {
-	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err
-		return err
-	case <-time.After(20 * time.Second):
-		return fmt.Errorf("did not stop within 20s")
-	}
 }
 
 func (r *replica) get(path string) (int, []byte, http.Header) {

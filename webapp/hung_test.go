@@ -74,7 +74,9 @@ func startServerProcess(t *testing.T, env map[string]string, wrap []string, args
 	return p
 }
 
-func (p *serverProcess) replica() *replica { return &replica{name: "server", base: p.base, log: p.log} }
+func (p *serverProcess) replica() *replica {
+	return &replica{name: "server", inProcess: &inProcess{base: p.base, log: p.log}}
+}
 
 // timedGet is one GET with its status, Retry-After and duration.
 func timedGet(url string) (status int, retryAfter string, took time.Duration, err error) {

@@ -103,50 +103,26 @@ func (e *appEngine) versions(t *testing.T) []string {
 
 // runningApp is one run(...) of the server on a real port.
 type runningApp struct {
-	base   string
-	logs   *lockedLog
-	cancel context.CancelFunc
-	done   chan error
+	*inProcess
 }
 
 // startApp runs the server with env on top of test defaults. It stops the
 // server at the end of the test and fails the test if run returned an error.
 func startApp(t *testing.T, env map[string]string, args ...string) *runningApp {
 	t.Helper()
-	port := freePort(t)
-	full := map[string]string{
-		"PORT":                 strconv.Itoa(port),
+	a := &runningApp{serveInProcess(t, map[string]string{
 		"ES_WAIT":              "5s",
 		"ALIAS_CHECK_INTERVAL": "100ms",
 		"REFRESH_INTERVAL":     "0",
 		"LOG_LEVEL":            "debug",
-	}
-	for k, v := range env {
-		full[k] = v
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a := &runningApp{base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &lockedLog{}, cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		a.done <- run(ctx, append([]string{"foodtrucks", "serve"}, args...), func(k string) string { return full[k] }, a.logs, a.logs)
-	}()
+	}, env, args...)}
 	t.Cleanup(func() {
 		if err := a.stop(); err != nil {
-			t.Errorf("run returned %v\nlogs:\n%s", err, a.logs)
+			t.Errorf("run returned %v\nlogs:\n%s", err, a.log)
 		}
 	})
 	a.waitFor(t, "liveness", func() bool { st, _ := a.get(t, "/healthz"); return st == 200 })
 	return a
-}
-
-func (a *runningApp) stop() error {
-	a.cancel()
-	select {
-	case err := <-a.done:
-		a.done <- err // later calls see the same result
-		return err
-	case <-time.After(15 * time.Second):
-		return io.ErrNoProgress
-	}
 }
 
 func (a *runningApp) get(t *testing.T, path string) (int, map[string]any) {
@@ -179,7 +155,7 @@ func (a *runningApp) waitFor(t *testing.T, what string, cond func() bool) {
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s\nlogs:\n%s", what, a.logs)
+			t.Fatalf("timed out waiting for %s\nlogs:\n%s", what, a.log)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -296,10 +272,10 @@ func TestRunServesEveryEndpoint(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("GET / should serve the UI page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	if !strings.Contains(a.logs.String(), `"request_id"`) || !strings.Contains(a.logs.String(), `"path":"/search"`) {
+	if !strings.Contains(a.log.String(), `"request_id"`) || !strings.Contains(a.log.String(), `"path":"/search"`) {
 		t.Error("request logs should carry request_id and path")
 	}
-	if strings.Contains(a.logs.String(), "37.7793") {
+	if strings.Contains(a.log.String(), "37.7793") {
 		t.Error("request logs must not contain the coordinates people searched near")
 	}
 }
@@ -321,7 +297,7 @@ func TestRunStartsBeforeElasticsearchAndWaits(t *testing.T) {
 	if st, _ := a.search(t, "q=tacos"); st != 503 {
 		t.Errorf("search without Elasticsearch: %d, want 503", st)
 	}
-	a.waitFor(t, "the over-budget error", func() bool { return strings.Contains(a.logs.String(), "ES_WAIT budget") })
+	a.waitFor(t, "the over-budget error", func() bool { return strings.Contains(a.log.String(), "ES_WAIT budget") })
 
 	if err := es.SetDown(false); err != nil {
 		t.Fatal(err)
@@ -330,7 +306,7 @@ func TestRunStartsBeforeElasticsearchAndWaits(t *testing.T) {
 	if st, res := a.search(t, "q=tacos"); st != 200 || res.Hits == 0 {
 		t.Errorf("search after Elasticsearch came up: %d %+v", st, res)
 	}
-	if n := strings.Count(a.logs.String(), "waiting for Elasticsearch"); n != 1 {
+	if n := strings.Count(a.log.String(), "waiting for Elasticsearch"); n != 1 {
 		t.Errorf("the wait is logged %d times; once is enough", n)
 	}
 }
@@ -360,7 +336,7 @@ func TestRunSurvivesElasticsearchGoingAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.waitFor(t, "search to recover", func() bool { st, _ := a.search(t, "q=tacos"); return st == 200 })
-	a.waitFor(t, "the recovery log line", func() bool { return strings.Contains(a.logs.String(), "reachable again") })
+	a.waitFor(t, "the recovery log line", func() bool { return strings.Contains(a.log.String(), "reachable again") })
 }
 
 func TestRunReloadsWhenTheEngineLostItsData(t *testing.T) {
@@ -416,7 +392,7 @@ func TestRunServesAnExistingAliasWithoutReloading(t *testing.T) {
 	// Readiness only needs the alias; the keeper decides in its own time
 	// whether a load is due, so wait for its word before judging it.
 	a.waitFor(t, "the decision not to reload to be logged", func() bool {
-		return strings.Contains(a.logs.String(), "serving it without reloading")
+		return strings.Contains(a.log.String(), "serving it without reloading")
 	})
 	for _, r := range es.Requests() {
 		if r.Method == "PUT" || strings.HasSuffix(r.Path, "/_bulk") {
@@ -448,7 +424,7 @@ func TestRunKeepsTheOldDataWhenALoadFailsHalfWay(t *testing.T) {
 	index := preload(t, es, preloaded)
 	es.Inject(esfault.RejectBulkItemsAfter(2))
 	a := startApp(t, es.env(map[string]string{"DATA_URL": smallData}), "-reload")
-	a.waitFor(t, "the failed load", func() bool { return strings.Contains(a.logs.String(), "load failed") })
+	a.waitFor(t, "the failed load", func() bool { return strings.Contains(a.log.String(), "load failed") })
 
 	if got := es.aliasTargets(t); len(got) != 1 || got[0] != index {
 		t.Errorf("alias %v after a failed load, want the old %s", got, index)
