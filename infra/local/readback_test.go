@@ -313,13 +313,7 @@ func TestTheEngineReturnsTheRegisteredValuesAsTheProviderReadsThem(t *testing.T)
 	if _, err := dockertest.Docker(ctx, args...); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if _, err := dockertest.Docker(ctx, "rm", "-f", name); err != nil {
-			t.Errorf("removing %s: %v", name, err)
-		}
-	})
+	dockertest.RemoveOnCleanup(t, name)
 	out, err := dockertest.Docker(ctx, "inspect", name)
 	if err != nil {
 		t.Fatal(err)

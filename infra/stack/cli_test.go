@@ -269,13 +269,7 @@ func TestMakeExplainsLostStateWhenDevContainersRemain(t *testing.T) {
 		"--label", dockertest.TestLabel+"=", image); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if _, err := dockertest.Docker(ctx, "rm", "-f", name); err != nil {
-			t.Errorf("removing %s: %v", name, err)
-		}
-	})
+	dockertest.RemoveOnCleanup(t, name)
 	r := c.Run(t, "make up")
 	t.Logf("\n%s", r)
 	if r.Err == nil || !strings.Contains(r.Output, `The backend has no stack "dev", but Docker still runs containers of one`) ||

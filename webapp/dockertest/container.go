@@ -111,6 +111,14 @@ func Run(tb testing.TB, spec ContainerSpec) *Container {
 	return c
 }
 
+// RemoveOnCleanup removes the container named name, made by the test some
+// other way than Run, when the test ends (with its last log lines if the
+// test failed).
+func RemoveOnCleanup(tb testing.TB, name string) {
+	c := &Container{Name: name, tb: tb}
+	tb.Cleanup(c.remove)
+}
+
 func (c *Container) remove() {
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
