@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -37,9 +38,8 @@ var errIndexGone = errors.New("the index that answered was deleted")
 
 // documentCopies holds the copies, read at most once each at a time.
 type documentCopies struct {
-	mu     sync.Mutex
-	copies map[string]*documentCopy
-	order  []string // index names, oldest first
+	mu   sync.Mutex
+	held []*documentCopy // oldest first, at most maxDocumentCopies
 
 	reads, failed atomic.Int64
 }
@@ -65,12 +65,11 @@ func (c *Client) DocumentCopies() CopyStats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := CopyStats{Held: []HeldCopy{}, Reads: d.reads.Load(), Failed: d.failed.Load()}
-	for _, index := range d.order {
-		cp := d.copies[index]
+	for _, cp := range d.held {
 		select {
 		case <-cp.done:
 			if cp.err == nil {
-				st.Held = append(st.Held, HeldCopy{Index: index, Permits: len(cp.byID)})
+				st.Held = append(st.Held, HeldCopy{Index: cp.index, Permits: len(cp.byID)})
 			}
 		default:
 		}
@@ -79,9 +78,10 @@ func (c *Client) DocumentCopies() CopyStats {
 }
 
 type documentCopy struct {
-	done chan struct{} // closed when byID or err is set
-	byID map[string]HitSource
-	err  error
+	index string
+	done  chan struct{} // closed when byID or err is set
+	byID  map[string]HitSource
+	err   error
 }
 
 // documentsOf returns the documents of index by permit id, reading them
@@ -91,17 +91,15 @@ type documentCopy struct {
 func (c *Client) documentsOf(ctx context.Context, index string) (map[string]HitSource, error) {
 	d := &c.documents
 	d.mu.Lock()
-	cp, ok := d.copies[index]
-	if !ok {
-		if d.copies == nil {
-			d.copies = make(map[string]*documentCopy)
-		}
-		cp = &documentCopy{done: make(chan struct{})}
-		d.copies[index] = cp
-		d.order = append(d.order, index)
-		for len(d.order) > maxDocumentCopies {
-			delete(d.copies, d.order[0])
-			d.order = d.order[1:]
+	i := slices.IndexFunc(d.held, func(cp *documentCopy) bool { return cp.index == index })
+	var cp *documentCopy
+	if i >= 0 {
+		cp = d.held[i]
+	} else {
+		cp = &documentCopy{index: index, done: make(chan struct{})}
+		d.held = append(d.held, cp)
+		if len(d.held) > maxDocumentCopies {
+			d.held = slices.Delete(d.held, 0, len(d.held)-maxDocumentCopies)
 		}
 		go func() {
 			cp.byID, cp.err = c.readDocuments(context.Background(), index)
@@ -127,17 +125,7 @@ func (c *Client) dropDocuments(index string, cp *documentCopy) {
 	d := &c.documents
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	held, ok := d.copies[index]
-	if !ok || (cp != nil && held != cp) {
-		return
-	}
-	delete(d.copies, index)
-	for i, name := range d.order {
-		if name == index {
-			d.order = append(d.order[:i:i], d.order[i+1:]...)
-			break
-		}
-	}
+	d.held = slices.DeleteFunc(d.held, func(h *documentCopy) bool { return h.index == index && (cp == nil || h == cp) })
 }
 
 // documentsRequest reads one page of an index's documents, in id order.
