@@ -131,6 +131,30 @@ func (c *ResultCache) Put(index, key string, body []byte) {
 	c.bytes += len(body)
 }
 
+// lookup answers key on index from the cache, or else with the answer of
+// the search another request is running for them (waiting within ctx).
+// Otherwise the body is nil: with leader set the caller runs the search
+// for everyone who comes meanwhile and must call land; without, that other
+// search failed and the caller asks on its own.
+func (c *ResultCache) lookup(ctx context.Context, index, key string) (body []byte, leader bool, err error) {
+	if body, ok := c.Get(index, key); ok {
+		return body, false, nil
+	}
+	f := c.join(index, key)
+	if f == nil {
+		return nil, true, nil
+	}
+	select {
+	case <-f.done:
+		if f.body != nil {
+			c.shared.Add(1)
+		}
+		return f.body, false, nil
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+}
+
 // join is called after a miss of key on index: it returns the search
 // already running for them to wait for, or nil when the caller is to run
 // it, and must then call land.

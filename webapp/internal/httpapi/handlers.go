@@ -49,28 +49,16 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration, cache 
 		if cache != nil {
 			if v, err := versioned.CurrentIndex(ctx); err == nil {
 				version, key = v, cacheKey(q)
-				if body, ok := cache.Get(version, key); ok {
+				body, lead, err := cache.lookup(ctx, version, key)
+				if err != nil {
+					failed(err)
+					return
+				}
+				if body != nil {
 					writeJSON(w, http.StatusOK, body)
 					return
 				}
-				// Missed: wait for the same search if another request
-				// runs it already, else run it for everyone who comes.
-				if f := cache.join(version, key); f != nil {
-					select {
-					case <-f.done:
-						if f.body != nil {
-							cache.shared.Add(1)
-							writeJSON(w, http.StatusOK, f.body)
-							return
-						}
-						// It failed; this request asks on its own.
-					case <-ctx.Done():
-						failed(ctx.Err())
-						return
-					}
-				} else {
-					leader = true
-				}
+				leader = lead
 			} else if ctx.Err() != nil {
 				failed(err)
 				return
