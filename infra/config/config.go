@@ -51,6 +51,8 @@ type LocalConfig struct {
 	ESPublishPort int    // key "localEsPublishPort": 0 = ES not published; else host port on BindAddress
 	DevMode       bool   // key "localDevMode": bind-mount webapp/ui from the host, debug logs
 	WaitTimeout   int    // key "localWaitTimeout": seconds pulumi up waits for containers to be healthy
+	ESNoFile      int    // key "localEsNoFile": Elasticsearch's open-files limit; 0 = the engine's default
+	Platform      string // key "localPlatform": os/arch the web image is built for; "" = the engine's own
 }
 
 // AWSConfig holds the keys only the aws target reads. The region is the

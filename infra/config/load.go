@@ -51,6 +51,8 @@ func Load(ctx *pulumi.Context) (Config, error) {
 		ESPublishPort: r.integer("localEsPublishPort"),
 		DevMode:       r.boolean("localDevMode"),
 		WaitTimeout:   r.integer("localWaitTimeout"),
+		ESNoFile:      r.integer("localEsNoFile"),
+		Platform:      r.str("localPlatform"),
 	}
 
 	c.AWS = AWSConfig{

@@ -40,7 +40,7 @@ func TestLoadReadsPulumiYamlDefaultsUnderTheDevStack(t *testing.T) {
 		SearchCacheMB: 32, SearchMaxInFlight: 16,
 		ESImage: "docker.elastic.co/elasticsearch/elasticsearch", ESVersion: "8.19.21",
 		ESHeapMB: 512, ESMemoryMB: 1024,
-		Local: config.LocalConfig{BindAddress: "127.0.0.1", WaitTimeout: 180},
+		Local: config.LocalConfig{BindAddress: "127.0.0.1", WaitTimeout: 180, ESNoFile: 65535, Platform: stacktest.MockEnginePlatform},
 		AWS: config.AWSConfig{
 			AZCount: 2, NATGateways: 1, PublicSubnetIDs: []string{}, PrivateSubnetIDs: []string{},
 			Architecture: "X86_64", WebCPU: 256, WebMemoryMB: 512, WebMinTasks: 1, WebMaxTasks: 4,

@@ -135,8 +135,19 @@ func (c Config) validateLocal() []error {
 	if l.WaitTimeout < 1 || l.WaitTimeout > maxWait {
 		errs = append(errs, fmt.Errorf("localWaitTimeout: %d must be between 1 and %d seconds", l.WaitTimeout, maxWait))
 	}
+	// Elasticsearch's bootstrap check asks for 65535 but enforces it only
+	// outside single-node discovery, so a smaller limit still starts.
+	const minNoFile, maxNoFile = 1024, 1 << 20
+	if l.ESNoFile != 0 && (l.ESNoFile < minNoFile || l.ESNoFile > maxNoFile) {
+		errs = append(errs, fmt.Errorf("localEsNoFile: %d must be 0 (the engine's default) or between %d and %d", l.ESNoFile, minNoFile, maxNoFile))
+	}
+	if l.Platform != "" && !platformPattern.MatchString(l.Platform) {
+		errs = append(errs, fmt.Errorf("localPlatform: %q is not os/arch[/variant] (e.g. linux/amd64, linux/arm64); leave it empty to build for the engine's own", l.Platform))
+	}
 	return errs
 }
+
+var platformPattern = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$`)
 
 func isPort(p int) bool { return p >= 1 && p <= 65535 }
 

@@ -15,7 +15,7 @@ func validLocal() Config {
 		SearchCacheMB: 32, SearchMaxInFlight: 16,
 		ESImage: "docker.elastic.co/elasticsearch/elasticsearch", ESVersion: "8.19.21",
 		ESHeapMB: 512, ESMemoryMB: 1024,
-		Local: LocalConfig{BindAddress: "127.0.0.1", WaitTimeout: 180},
+		Local: LocalConfig{BindAddress: "127.0.0.1", WaitTimeout: 180, ESNoFile: 65535},
 	}
 }
 
@@ -35,6 +35,10 @@ func TestValidateAcceptsTheDefaultsAndSensibleVariations(t *testing.T) {
 		"cache at the app limit":  func(c *Config) { c.SearchCacheMB = 4096 },
 		"searches unbounded":      func(c *Config) { c.SearchMaxInFlight = 0 },
 		"in flight at app limit":  func(c *Config) { c.SearchMaxInFlight = 10000 },
+		"engine's own nofile":     func(c *Config) { c.Local.ESNoFile = 0 },
+		"nofile this engine has":  func(c *Config) { c.Local.ESNoFile = 20000 },
+		"platform arm64":          func(c *Config) { c.Local.Platform = "linux/arm64" },
+		"platform with variant":   func(c *Config) { c.Local.Platform = "linux/arm/v7" },
 		"aws heap 0 is automatic": func(c *Config) { *c = validAWS(); c.ESHeapMB = 0 },
 		"aws ignores local keys":  func(c *Config) { *c = validAWS(); c.Local.BindAddress = "" },
 	} {
@@ -91,6 +95,9 @@ func TestValidateNamesTheKeyAndWhatIsAllowed(t *testing.T) {
 		{"ES port on the web port", func(c *Config) { c.Local.ESPublishPort = 5000 }, `localEsPublishPort: 5000 collides with the web host ports 5000; pick another port or 0`},
 		{"ES port among replicas", func(c *Config) { c.WebReplicas, c.Local.ESPublishPort = 3, 5002 }, `localEsPublishPort: 5002 collides with the web host ports 5000–5002`},
 		{"wait timeout zero", func(c *Config) { c.Local.WaitTimeout = 0 }, `localWaitTimeout: 0 must be between 1 and 3600 seconds`},
+		{"nofile too low", func(c *Config) { c.Local.ESNoFile = 100 }, `localEsNoFile: 100 must be 0 (the engine's default) or between 1024 and 1048576`},
+		{"nofile negative", func(c *Config) { c.Local.ESNoFile = -1 }, `localEsNoFile: -1 must be 0`},
+		{"platform without arch", func(c *Config) { c.Local.Platform = "amd64" }, `localPlatform: "amd64" is not os/arch[/variant]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := validLocal()

@@ -3,6 +3,7 @@ package local_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -160,6 +161,61 @@ func TestWebImageIsBuiltLocallyFromTheRealDockerfile(t *testing.T) {
 	}
 	if context != root {
 		t.Errorf("context %s, want the repository root %s (the Dockerfile copies go.mod from it)", context, root)
+	}
+}
+
+// The provider builds for its own architecture unless told (and warns on
+// every up): the stack names the platform, the engine's own by default
+// (asked with docker version; under mocks stacktest supplies it), or
+// localPlatform. /healthz names the commit of the image's sources.
+func TestWebImageNamesItsPlatformAndTheCommitItIsBuiltFrom(t *testing.T) {
+	for _, tc := range []struct {
+		overrides map[string]any
+		want      string
+	}{
+		{nil, stacktest.MockEnginePlatform},
+		{map[string]any{"localPlatform": "linux/arm64"}, "linux/arm64"},
+	} {
+		build := obj(t, runDev(t, tc.overrides, nil).Must(t, typeImage, "web").Inputs["build"])
+		if build["platform"] != tc.want {
+			t.Errorf("with %v: platform = %v, want %s", tc.overrides, build["platform"], tc.want)
+		}
+	}
+	root, err := stacktest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := obj(t, obj(t, runDev(t, nil, nil).Must(t, typeImage, "web").Inputs["build"])["args"])
+	rev, err := exec.Command("git", "-C", root, "log", "-1", "--format=%H", "--", "webapp", "go.mod", "go.sum").Output()
+	if err != nil {
+		t.Skipf("no git history here to compare with: %v", err)
+	}
+	if args["REVISION"] != strings.TrimSpace(string(rev)) {
+		t.Errorf("build arg REVISION = %v, want the last commit of the image's sources %s", args["REVISION"], rev)
+	}
+	if v, _ := args["VERSION"].(string); v == "" || v == "dev" {
+		t.Errorf("build arg VERSION = %q, want one from git describe", v)
+	}
+}
+
+// An engine that cannot grant 65535 open files (runc: "error setting rlimit
+// type 7") runs Elasticsearch with localEsNoFile, or with its own default.
+func TestElasticsearchOpenFilesLimitIsConfigurable(t *testing.T) {
+	for _, tc := range []struct {
+		noFile int
+		want   []map[string]any
+	}{
+		{20000, []map[string]any{{"name": "nofile", "soft": 20000.0, "hard": 20000.0}}},
+		{0, nil},
+	} {
+		es := runDev(t, map[string]any{"localEsNoFile": tc.noFile}, nil).Must(t, typeContainer, "elasticsearch").Inputs
+		var got []map[string]any
+		if _, set := es["ulimits"]; set {
+			got = objs(t, es["ulimits"])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("localEsNoFile %d: ulimits = %v, want %v", tc.noFile, got, tc.want)
+		}
 	}
 }
 

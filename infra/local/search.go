@@ -17,8 +17,6 @@ const SearchAlias = "es"
 const (
 	esPort     = 9200
 	esDataPath = "/usr/share/elasticsearch/data"
-	// Elasticsearch checks for at least this many open files.
-	esNoFile = 65535
 )
 
 // Search is the single Elasticsearch node.
@@ -54,9 +52,7 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage
 		// Swap limit = memory limit: no swap, and what the provider reads
 		// back (unset, Docker makes it twice the memory: an update on every up).
 		MemorySwap: pulumi.Int(cfg.ESMemoryMB),
-		Ulimits: docker.ContainerUlimitArray{
-			docker.ContainerUlimitArgs{Name: pulumi.String("nofile"), Soft: pulumi.Int(esNoFile), Hard: pulumi.Int(esNoFile)},
-		},
+		Ulimits:    esUlimits(cfg.Local.ESNoFile),
 		Volumes: docker.ContainerVolumeArray{
 			docker.ContainerVolumeArgs{VolumeName: storage.VolumeName, ContainerPath: pulumi.String(esDataPath)},
 		},
@@ -96,6 +92,19 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage
 	s.Container = container
 	s.ImageRef = image.Name
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"image": image.Name, "container": container.Name})
+}
+
+// esUlimits asks for the open-files limit Elasticsearch's bootstrap check
+// wants (65535 by default). An engine that cannot grant it fails the start
+// with runc's "error setting rlimit type 7"; localEsNoFile lowers it, and 0
+// leaves the engine's default (single-node discovery only warns).
+func esUlimits(noFile int) docker.ContainerUlimitArray {
+	if noFile == 0 {
+		return nil
+	}
+	return docker.ContainerUlimitArray{
+		docker.ContainerUlimitArgs{Name: pulumi.String("nofile"), Soft: pulumi.Int(noFile), Hard: pulumi.Int(noFile)},
+	}
 }
 
 // searchEnv configures a single node. With security off (the dev default,

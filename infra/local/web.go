@@ -56,16 +56,28 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 	if err := ctx.RegisterComponentResource("foodtrucks:local:Web", "web", w); err != nil {
 		return nil, err
 	}
+	platform := cfg.Local.Platform
+	if platform == "" {
+		p, err := enginePlatform()
+		if err != nil {
+			return nil, err
+		}
+		platform = p
+	}
+	version, revision := sourceVersion(projectRoot(ctx))
 	image, err := docker.NewImage(ctx, "web", &docker.ImageArgs{
 		ImageName: pulumi.String(cfg.Name("web") + ":latest"),
 		Build: &docker.DockerBuildArgs{
 			Context:        pulumi.String(WebBuildContext),
 			Dockerfile:     pulumi.String(WebDockerfile),
 			BuilderVersion: docker.BuilderVersionBuilderBuildKit,
-			// No platform: the provider then builds for its own
-			// architecture (the plugin's, not the engine's): an x86 Pulumi
-			// under Rosetta on an ARM Mac builds amd64 images. Set
-			// DOCKER_DEFAULT_PLATFORM to choose (README, Troubleshooting).
+			// The engine's platform, not the provider's: an x86 Pulumi
+			// under Rosetta on an ARM Mac would otherwise build amd64.
+			Platform: pulumi.String(platform),
+			Args: pulumi.StringMap{
+				"VERSION":  pulumi.String(version),
+				"REVISION": pulumi.String(revision),
+			},
 		},
 		SkipPush: pulumi.Bool(true),
 		// Preview stays quick and side-effect free; a build error shows up
@@ -168,19 +180,23 @@ func webEnv(cfg config.Config) pulumi.StringArrayInput {
 	return pulumi.ToSecret(pulumi.ToStringArray(env)).(pulumi.StringArrayOutput)
 }
 
-// uiDir is the absolute host path of the UI sources: a bind mount needs an
-// absolute path, and the project root is where Pulumi.yaml is.
-func uiDir(ctx *pulumi.Context) (string, error) {
-	root := ctx.RootDirectory()
-	if root == "" {
-		// Older CLIs do not pass the root; the program runs in infra/.
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", err
-		}
-		root = filepath.Dir(wd)
+// projectRoot is where Pulumi.yaml is. Older CLIs do not pass it; the
+// program runs in infra/.
+func projectRoot(ctx *pulumi.Context) string {
+	if root := ctx.RootDirectory(); root != "" {
+		return root
 	}
-	dir := filepath.Join(root, uiSourceDir)
+	wd, err := os.Getwd()
+	if err != nil {
+		return ".."
+	}
+	return filepath.Dir(wd)
+}
+
+// uiDir is the absolute host path of the UI sources: a bind mount needs an
+// absolute path.
+func uiDir(ctx *pulumi.Context) (string, error) {
+	dir := filepath.Join(projectRoot(ctx), uiSourceDir)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return "", errors.New("localDevMode: the UI sources are not at " + dir + "; run from a checkout of the project")
 	}

@@ -29,6 +29,10 @@ type Options struct {
 	Outputs OutputsFunc
 }
 
+// MockEnginePlatform is the localPlatform every mocked run gets unless the
+// test sets it: an empty one would make the program ask the Docker engine.
+const MockEnginePlatform = "linux/amd64"
+
 // Run is the result of one mocked run of a program.
 type Run struct {
 	*Recorder
@@ -50,7 +54,13 @@ func RunProgram(t testing.TB, o Options, program pulumi.RunFunc) *Run {
 	if stackFile == "" {
 		stackFile = filepath.Join(root, "Pulumi."+o.Stack+".yaml")
 	}
-	cfg, err := StackConfig(root, stackFile, o.Overrides, o.Secrets)
+	overrides := map[string]any{}
+	// No Docker engine is asked for its platform under mocks.
+	overrides["localPlatform"] = MockEnginePlatform
+	for k, v := range o.Overrides {
+		overrides[k] = v
+	}
+	cfg, err := StackConfig(root, stackFile, overrides, o.Secrets)
 	if err != nil {
 		t.Fatalf("merging the %s stack's config: %v", o.Stack, err)
 	}
