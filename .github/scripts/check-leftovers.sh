@@ -15,7 +15,7 @@ project=$(sed -n 's/^name: *//p' Pulumi.yaml)
 [ -n "$project" ] || { echo "no project name in Pulumi.yaml" >&2; exit 2; }
 filters=(--filter "label=project=$project" --filter "label=stack=$stack")
 keep_volumes=
-if grep -Eq '^[[:space:]]*foodtrucks:retainData:[[:space:]]*"?true"?[[:space:]]*$' "Pulumi.$stack.yaml" 2>/dev/null; then
+if grep -Eq "^[[:space:]]*$project:retainData:[[:space:]]*\"?true\"?[[:space:]]*$" "Pulumi.$stack.yaml" 2>/dev/null; then
   keep_volumes=1
 fi
 

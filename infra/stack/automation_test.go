@@ -94,7 +94,7 @@ func TestTheCLIHandsTheProgramTheConfigTheMocksHarnessBuilds(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			st, err := auto.UpsertStackInlineSource(ctx, tc.stack, stacktest.Project, configProbe(keys, nil),
+			st, err := auto.UpsertStackInlineSource(ctx, tc.stack, clone.Project, configProbe(keys, nil),
 				auto.WorkDir(clone.Dir), auto.Pulumi(command),
 				auto.EnvVars(map[string]string{
 					"HOME": clone.Home, "PULUMI_HOME": filepath.Join(clone.Home, ".pulumi"),

@@ -77,7 +77,7 @@ func TestMakeTargetsReachTheLanguageHostInAFreshClone(t *testing.T) {
 	for _, line := range []string{"make up", "make preview", "make destroy YES=1"} {
 		requireBoundary(t, c.Run(t, line))
 	}
-	if _, err := os.Stat(filepath.Join(c.Dir, ".pulumi", "stacks", "foodtrucks", "dev.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(c.Dir, ".pulumi", "stacks", c.Project, "dev.json")); err != nil {
 		t.Errorf("the dev stack's state is not in .pulumi/ of the clone (Pulumi.yaml backend.url): %v", err)
 	}
 	requireClean(t, c, "make up, preview and destroy")
@@ -100,7 +100,7 @@ func TestMakeTargetsReachTheLanguageHostInAFreshClone(t *testing.T) {
 	}
 	diff := c.Git(t, "diff", "-U0", "Pulumi.prod.yaml")
 	t.Logf("what make up-prod adds to Pulumi.prod.yaml (to commit):\n%s", diff)
-	for _, want := range []string{"+encryptionsalt: v1:", "+  foodtrucks:esPassword:", "+    secure: v1:"} {
+	for _, want := range []string{"+encryptionsalt: v1:", "+  " + c.Key("esPassword") + ":", "+    secure: v1:"} {
 		if !strings.Contains(diff, want) {
 			t.Errorf("Pulumi.prod.yaml diff lacks %q", want)
 		}
@@ -176,10 +176,10 @@ func TestTheCLIsSchemaCheckPassesBothStackFilesAndStopsABadCopy(t *testing.T) {
 	for _, tc := range []struct {
 		stack, line, pass, key string
 	}{
-		{"dev", "  foodtrucks:webPort: eighty\n", "PULUMI_CONFIG_PASSPHRASE=", "'webPort' must be of type 'integer'"},
-		{"prod", "  foodtrucks:retainData: maybe\n", prodPass, "'retainData' must be of type 'boolean'"},
-		{"prod", "  foodtrucks:searchCacheMb: 64MB\n", prodPass, "'searchCacheMb' must be of type 'integer'"},
-		{"prod", "  foodtrucks:awsPublicSubnetIds: subnet-1\n", prodPass, "'awsPublicSubnetIds' must be of type 'array<string>'"},
+		{"dev", "  " + c.Key("webPort") + ": eighty\n", "PULUMI_CONFIG_PASSPHRASE=", "'webPort' must be of type 'integer'"},
+		{"prod", "  " + c.Key("retainData") + ": maybe\n", prodPass, "'retainData' must be of type 'boolean'"},
+		{"prod", "  " + c.Key("searchCacheMb") + ": 64MB\n", prodPass, "'searchCacheMb' must be of type 'integer'"},
+		{"prod", "  " + c.Key("awsPublicSubnetIds") + ": subnet-1\n", prodPass, "'awsPublicSubnetIds' must be of type 'array<string>'"},
 	} {
 		file := filepath.Join(c.Dir, "Pulumi."+tc.stack+".yaml")
 		good, err := os.ReadFile(file)
@@ -260,12 +260,12 @@ func TestMakeExplainsLostStateWhenDevContainersRemain(t *testing.T) {
 	c := stacktest.NewClone(t, stacktest.CLI(t))
 	dockertest.Require(t)
 	image := dockertest.BuildWebImage(t)
-	name := "foodtrucks-test-leftover-" + dockertest.RunID()
+	name := c.Project + "-dev-test-leftover-" + dockertest.RunID()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	// The test image is labelled foodtrucks.test=1, which make rightly
 	// skips; this container must look like the stack's own, so it clears it.
-	if _, err := dockertest.Docker(ctx, "create", "--name", name, "--label", "project=foodtrucks", "--label", "stack=dev",
+	if _, err := dockertest.Docker(ctx, "create", "--name", name, "--label", "project="+c.Project, "--label", "stack=dev",
 		"--label", dockertest.TestLabel+"=", image); err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -91,9 +93,15 @@ func pathWithoutLanguageHost() string {
 // PULUMI_HOME: commands run there as a user would run them in a fresh
 // clone, with no terminal and none of the caller's Pulumi settings.
 type Clone struct {
-	Dir  string // the repository
-	Home string // HOME and, below it, PULUMI_HOME
-	CLI  string
+	Dir     string // the repository
+	Home    string // HOME and, below it, PULUMI_HOME
+	CLI     string
+	Project string // the clone's own Pulumi project name, also its appName
+	// Plugins, when set, is a folder with the Go language host and the
+	// Docker provider, put first on PATH: the CLI then deploys for real.
+	Plugins string
+	// Timeout bounds each Run; 0 means 5 minutes.
+	Timeout time.Duration
 }
 
 // NewClone makes the clone. The CLI's folder comes first on PATH, as for a
@@ -105,7 +113,7 @@ func NewClone(tb testing.TB, cli string) *Clone {
 		tb.Fatal(err)
 	}
 	base := tb.TempDir()
-	c := &Clone{Dir: filepath.Join(base, "foodtrucks"), Home: filepath.Join(base, "home"), CLI: cli}
+	c := &Clone{Dir: filepath.Join(base, "foodtrucks"), Home: filepath.Join(base, "home"), CLI: cli, Project: cloneProject()}
 	for _, d := range []string{c.Dir, c.Home} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			tb.Fatal(err)
@@ -123,6 +131,9 @@ func NewClone(tb testing.TB, cli string) *Clone {
 			tb.Fatal(err)
 		}
 	}
+	if err := c.renameProject(); err != nil {
+		tb.Fatal(err)
+	}
 	c.Git(tb, "init", "-q")
 	c.Git(tb, "add", "-A")
 	c.Git(tb, "commit", "-q", "-m", "working tree")
@@ -133,7 +144,7 @@ func NewClone(tb testing.TB, cli string) *Clone {
 func CloneOf(tb testing.TB, c *Clone) *Clone {
 	tb.Helper()
 	base := tb.TempDir()
-	d := &Clone{Dir: filepath.Join(base, "foodtrucks"), Home: filepath.Join(base, "home"), CLI: c.CLI}
+	d := &Clone{Dir: filepath.Join(base, "foodtrucks"), Home: filepath.Join(base, "home"), CLI: c.CLI, Project: c.Project}
 	if err := os.MkdirAll(d.Home, 0o755); err != nil {
 		tb.Fatal(err)
 	}
@@ -142,6 +153,58 @@ func CloneOf(tb testing.TB, c *Clone) *Clone {
 	}
 	return d
 }
+
+// cloneProject is a project name of the clone's own: a clone's stacks,
+// labels (project=…), config keys and physical names (its appName) can then
+// never be taken for, or touch, those of the user's own checkout on the
+// same Docker engine, and neither can another test's clone.
+func cloneProject() string {
+	const letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := []byte("ftt-")
+	for range 8 {
+		b = append(b, letters[rand.IntN(len(letters))])
+	}
+	return string(b)
+}
+
+// renameProject gives the clone its own project: Pulumi.yaml's name, the
+// namespace of the stack files' keys, and the dev stack's appName. It is the
+// clone's first commit, so the tests' "tracked files unchanged" checks hold.
+func (c *Clone) renameProject() error {
+	project := filepath.Join(c.Dir, "Pulumi.yaml")
+	b, err := os.ReadFile(project)
+	if err != nil {
+		return err
+	}
+	named := regexp.MustCompile(`(?m)^name: `+Project+`$`).ReplaceAllString(string(b), "name: "+c.Project)
+	if named == string(b) {
+		return fmt.Errorf("Pulumi.yaml of the clone names no project %q", Project)
+	}
+	if err := os.WriteFile(project, []byte(named), 0o644); err != nil {
+		return err
+	}
+	stacks, err := filepath.Glob(filepath.Join(c.Dir, "Pulumi.*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, f := range stacks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		s := strings.ReplaceAll(string(b), "  "+Project+":", "  "+c.Project+":")
+		if filepath.Base(f) == "Pulumi.dev.yaml" {
+			s = strings.Replace(s, "\nconfig:\n", "\nconfig:\n  "+c.Key("appName")+": "+c.Project+"\n", 1)
+		}
+		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Key is a config key of the clone's project as a stack file writes it.
+func (c *Clone) Key(key string) string { return c.Project + ":" + key }
 
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
@@ -190,9 +253,17 @@ func (c *Clone) Env(extra ...string) []string {
 		"HOME="+c.Home,
 		"PULUMI_HOME="+filepath.Join(c.Home, ".pulumi"),
 		"PULUMI_SKIP_UPDATE_CHECK=true",
-		"PATH="+filepath.Dir(c.CLI)+string(os.PathListSeparator)+pathWithoutLanguageHost(),
+		"PATH="+c.path(),
 	)
 	return append(env, extra...)
+}
+
+func (c *Clone) path() string {
+	path := filepath.Dir(c.CLI) + string(os.PathListSeparator) + pathWithoutLanguageHost()
+	if c.Plugins != "" {
+		path = c.Plugins + string(os.PathListSeparator) + path
+	}
+	return path
 }
 
 // Result is one command's run.
@@ -214,7 +285,11 @@ func (r Result) String() string {
 // standard input and no terminal, and returns its output.
 func (c *Clone) Run(tb testing.TB, line string, extra ...string) Result {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", line)
 	cmd.Dir = c.Dir

@@ -75,9 +75,17 @@ func StackConfig(root, stackFile string, overrides map[string]any, secrets map[s
 	if err := readYAML(filepath.Join(root, "Pulumi.yaml"), &proj); err != nil {
 		return c, err
 	}
-	if proj.Name != Project {
+	if proj.Name == "" {
 		//lint:ignore ST1005 the message starts with a file name
-		return c, fmt.Errorf("Pulumi.yaml names project %q, the tests expect %q", proj.Name, Project)
+		return c, fmt.Errorf("Pulumi.yaml names no project")
+	}
+	// Keys without a namespace are the project's (a test clone has a
+	// project name of its own).
+	fullKey := func(key string) string {
+		if strings.Contains(key, ":") {
+			return key
+		}
+		return proj.Name + ":" + key
 	}
 	for key, decl := range proj.Config {
 		v := decl.Default
@@ -139,13 +147,6 @@ func StackConfig(root, stackFile string, overrides map[string]any, secrets map[s
 	}
 	sort.Strings(c.SecretKeys)
 	return c, nil
-}
-
-func fullKey(key string) string {
-	if strings.Contains(key, ":") {
-		return key
-	}
-	return Project + ":" + key
 }
 
 // configString renders a value as the CLI passes it: scalars as their text,

@@ -103,17 +103,26 @@ if "$pulumi" stack select "$stack" >/dev/null 2>&1; then
   exit 0
 fi
 if [[ "$stack" == dev ]] && command -v docker >/dev/null 2>&1; then
-  # (test containers, labelled foodtrucks.test, are not a stack's)
-  left="$(docker ps -a --filter label=project=foodtrucks --filter label=stack=dev \
-    --format '{{.Names}}	{{.Label "foodtrucks.test"}}' 2>/dev/null | awk -F'\t' '$2 == "" { print $1 }' || true)"
+  # Only containers this stack would make count: this project's labels and
+  # names (<appName>-dev-…), so another checkout with its own appName (or a
+  # test's clone) is not taken for lost state. Test containers, labelled
+  # foodtrucks.test, are no stack's.
+  project="$(awk '$1 == "name:" { print $2; exit }' Pulumi.yaml)"
+  app="$(awk -v key="$project:appName:" '$1 == key { print $2; exit }' "$stack_file" 2>/dev/null | tr -d "\"'")"
+  if [[ -z "$app" ]]; then # the default in Pulumi.yaml's config block
+    app="$(awk '/^config:/ { c = 1 } c && $1 == "appName:" { a = 1 } a && $1 == "default:" { print $2; exit }' Pulumi.yaml | tr -d "\"'")"
+  fi
+  left="$(docker ps -a --filter "label=project=$project" --filter "label=stack=$stack" \
+    --format '{{.Names}}	{{.Label "foodtrucks.test"}}' 2>/dev/null |
+    awk -F'\t' -v prefix="$app-$stack-" '$2 == "" && index($1, prefix) == 1 { print $1 }' || true)"
   if [[ -n "$left" ]]; then
     cat >&2 <<MSG
-The backend has no stack "dev", but Docker still runs containers of one (label stack=dev):
+The backend has no stack "$stack", but Docker still runs containers of one (label stack=$stack):
 its state was lost (e.g. \`git clean -fdx\` removed .pulumi/). Pulumi cannot adopt them by name.
 Remove them, then run make up again; the data volume is kept unless you remove it too:
-  docker rm -f \$(docker ps -aq --filter label=project=foodtrucks --filter label=stack=dev)
-  docker network rm \$(docker network ls -q --filter label=project=foodtrucks --filter label=stack=dev)
-  docker volume rm \$(docker volume ls -q --filter label=project=foodtrucks --filter label=stack=dev)   # only to drop the data
+  docker rm -f \$(docker ps -aq --filter label=project=$project --filter label=stack=$stack --filter name=$app-$stack-)
+  docker network rm \$(docker network ls -q --filter label=project=$project --filter label=stack=$stack --filter name=$app-$stack-)
+  docker volume rm \$(docker volume ls -q --filter label=project=$project --filter label=stack=$stack --filter name=$app-$stack-)   # only to drop the data
 MSG
     exit 3
   fi
