@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * tests: that is how the HTTP transport (Netty) gets in without a distribution's
  * modules directory.
  *
- * Usage: EsNode --data DIR [--home DIR] [--port N] [--port-file FILE] [--name NAME] [--log-level LEVEL] [--exit-on-stdin-eof]
+ * Usage: EsNode --data DIR [--home DIR] [--port N] [--port-file FILE] [--name NAME] [--log-level LEVEL] [-E setting=value ...] [--exit-on-stdin-eof]
  */
 public final class EsNode {
     private EsNode() {}
@@ -87,6 +87,9 @@ public final class EsNode {
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
             .put("http.type", Netty4Plugin.NETTY_HTTP_TRANSPORT_NAME)
             .put("transport.type", Netty4Plugin.NETTY_TRANSPORT_NAME)
+            // -E, as Elasticsearch's own command line takes them, last: they override the
+            // above (a container stand-in binds network.host to 0.0.0.0).
+            .put(a.settings)
             .build();
 
         // Warnings and errors go to stderr, where the Go helper keeps the last lines to
@@ -164,9 +167,11 @@ public final class EsNode {
         String name = "esnode";
         String logLevel = "warn";
         boolean exitOnStdinEof = false;
+        Settings settings = Settings.EMPTY;
 
         static Args parse(String[] args) {
             Args a = new Args();
+            Settings.Builder extra = Settings.builder();
             for (int i = 0; i < args.length; i++) {
                 String flag = args[i];
                 if (flag.equals("--exit-on-stdin-eof")) {
@@ -183,6 +188,13 @@ public final class EsNode {
                     case "--port-file" -> a.portFile = Path.of(value).toAbsolutePath();
                     case "--name" -> a.name = value;
                     case "--log-level" -> a.logLevel = value;
+                    case "-E" -> {
+                        int eq = value.indexOf('=');
+                        if (eq <= 0) {
+                            throw usage("-E takes setting=value, got " + value);
+                        }
+                        extra.put(value.substring(0, eq), value.substring(eq + 1));
+                    }
                     case "--port" -> {
                         try {
                             a.port = Integer.parseInt(value);
@@ -199,12 +211,13 @@ public final class EsNode {
             if (a.data == null) {
                 throw usage("--data is required");
             }
+            a.settings = extra.build();
             return a;
         }
 
         private static IllegalArgumentException usage(String why) {
             return new IllegalArgumentException(
-                why + "\nusage: EsNode --data DIR [--home DIR] [--port N] [--port-file FILE] [--name NAME] [--log-level LEVEL] [--exit-on-stdin-eof]");
+                why + "\nusage: EsNode --data DIR [--home DIR] [--port N] [--port-file FILE] [--name NAME] [--log-level LEVEL] [-E setting=value ...] [--exit-on-stdin-eof]");
         }
     }
 }
