@@ -129,7 +129,7 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		image = registry.ESImageRef
 		grants.RepositoryARN, grants.PullsFromECR = registry.ESRepositoryARN, true
 	}
-	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", acct, grants, child)
+	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", grants, child)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 	if err != nil {
 		return nil, err
 	}
-	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "web", acct, executionGrants{
+	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "web", executionGrants{
 		LogGroupARN: logGroup.Arn, SecretARNs: []pulumi.StringOutput{search.Credential.ARN},
 		RepositoryARN: registry.RepositoryARN, PullsFromECR: true,
 	}, child)
