@@ -50,6 +50,13 @@ const (
 	// WAF: at most this many requests per client IP in any 5 minutes
 	// (about 7 per second); the UI sends one search per typed query.
 	wafRequestsPer5MinutesPerIP = 2000
+
+	// How long the provider waits for a VPC origin to be Deployed or gone.
+	// AWS says deploying takes "up to 15 minutes"; the provider's default
+	// is exactly that (internal/service/cloudfront/vpc_origin.go), and an
+	// origin that takes longer is left tainted and replaced by the next
+	// up, another quarter of an hour.
+	vpcOriginTimeout = "45m"
 )
 
 // cacheBehaviour is one path of the distribution and what the edge does
@@ -124,6 +131,11 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 			OriginSslProtocols: &cloudfront.VpcOriginVpcOriginEndpointConfigOriginSslProtocolsArgs{
 				Items: pulumi.StringArray{pulumi.String("TLSv1.2")}, Quantity: pulumi.Int(1),
 			},
+		},
+		Timeouts: &cloudfront.VpcOriginTimeoutsArgs{
+			Create: pulumi.String(vpcOriginTimeout),
+			Update: pulumi.String(vpcOriginTimeout),
+			Delete: pulumi.String(vpcOriginTimeout),
 		},
 		Tags: componentTags("edge", name),
 	}, child)
