@@ -117,6 +117,14 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 	child := pulumi.Parent(e)
 	name := cfg.Name("web")
 
+	// AWS requires an internet gateway in a VPC with VPC origins. The
+	// origin waits for the stack's gateway, and on destroy goes first, so
+	// the gateway is not detached while CloudFront still removes its
+	// network interfaces (DependencyViolation).
+	var afterGateway []pulumi.Resource
+	if network.InternetGateway != nil {
+		afterGateway = append(afterGateway, network.InternetGateway)
+	}
 	// CloudFront reaches the internal load balancer from inside the VPC.
 	// Plain HTTP on that hop: it never leaves AWS's network, and an
 	// internal load balancer without a domain has no certificate to offer.
@@ -138,7 +146,7 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 			Delete: pulumi.String(vpcOriginTimeout),
 		},
 		Tags: componentTags("edge", name),
-	}, child)
+	}, child, pulumi.DependsOn(afterGateway))
 	if err != nil {
 		return nil, err
 	}

@@ -370,3 +370,14 @@ func TestVPCOriginWaitsLongerThanCloudFrontTakes(t *testing.T) {
 		}
 	}
 }
+
+// AWS requires an internet gateway in a VPC with VPC origins: the origin is
+// created after the stack's gateway and deleted before it.
+func TestVPCOriginDependsOnTheInternetGateway(t *testing.T) {
+	p := deployProd(t, nil)
+	origin := p.Must(t, "aws:cloudfront/vpcOrigin:VpcOrigin", name+"web")
+	igw := p.Must(t, "aws:ec2/internetGateway:InternetGateway", name+"igw")
+	if !slices.Contains(origin.DependsOn, igw.URN) {
+		t.Errorf("VPC origin does not depend on the internet gateway; destroy could detach it first (dependsOn %v)", origin.DependsOn)
+	}
+}

@@ -44,6 +44,10 @@ type Network struct {
 	WebSG          pulumi.StringOutput
 	SearchSG       pulumi.StringOutput // empty unless searchMode=fargate
 	StorageSG      pulumi.StringOutput // empty unless searchMode=fargate with efs storage
+
+	// InternetGateway is the stack's gateway; nil with awsVpcId (a VPC of
+	// one's own brings its gateway).
+	InternetGateway *ec2.InternetGateway
 }
 
 func newNetwork(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceOption) (*Network, error) {
@@ -110,6 +114,7 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 	if err != nil {
 		return err
 	}
+	n.InternetGateway = igw
 	publicRTName := cfg.Name("public")
 	publicRT, err := ec2.NewRouteTable(ctx, publicRTName, &ec2.RouteTableArgs{
 		VpcId: vpc.ID(),
