@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	awsp "github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -87,10 +88,10 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 	if err != nil {
 		return fmt.Errorf("look up availability zones: %w", err)
 	}
-	if len(azs.Names) < cfg.AWS.AZCount {
-		return fmt.Errorf("awsAzCount: %d availability zones asked for, region %s offers %d (%v)", cfg.AWS.AZCount, cfg.AWS.Region, len(azs.Names), azs.Names)
+	zones, err := pickZones(cfg, azs.Names, azs.ZoneIds)
+	if err != nil {
+		return err
 	}
-	zones := azs.Names[:cfg.AWS.AZCount]
 
 	vpcName := cfg.Name("vpc")
 	vpc, err := ec2.NewVpc(ctx, vpcName, &ec2.VpcArgs{
@@ -202,6 +203,36 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 		}
 	}
 	return nil
+}
+
+// pickZones is the first awsAzCount zones of the region the stack can use.
+// Behind CloudFront the internal load balancer's zones must be zones
+// CloudFront offers VPC origins in; AWS lists the exceptions by AZ ID, and
+// an AZ name is a different zone in every account.
+func pickZones(cfg config.Config, names, ids []string) ([]string, error) {
+	if len(ids) != len(names) {
+		return nil, fmt.Errorf("look up availability zones: %d names but %d zone IDs", len(names), len(ids))
+	}
+	var usable, unsupported []string
+	for i, zone := range names {
+		if cfg.AWS.Edge == config.EdgeCloudFront && !config.VPCOriginZone(cfg.AWS.Region, ids[i]) {
+			unsupported = append(unsupported, fmt.Sprintf("%s (%s)", zone, ids[i]))
+			continue
+		}
+		usable = append(usable, zone)
+	}
+	if len(usable) >= cfg.AWS.AZCount {
+		return usable[:cfg.AWS.AZCount], nil
+	}
+	if len(unsupported) > 0 {
+		fix := fmt.Sprintf("set awsEdge %s (a public load balancer)", config.EdgeNone)
+		if len(usable) >= 2 {
+			fix = fmt.Sprintf("set awsAzCount %d, or %s", len(usable), fix)
+		}
+		return nil, fmt.Errorf("awsAzCount: %d availability zones asked for, region %s has %d that CloudFront offers VPC origins in (%v; not %s); %s",
+			cfg.AWS.AZCount, cfg.AWS.Region, len(usable), usable, strings.Join(unsupported, ", "), fix)
+	}
+	return nil, fmt.Errorf("awsAzCount: %d availability zones asked for, region %s offers %d (%v)", cfg.AWS.AZCount, cfg.AWS.Region, len(usable), usable)
 }
 
 // buildSecurityGroups makes one group per tier with no inline rules, then

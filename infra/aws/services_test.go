@@ -508,3 +508,46 @@ func equalJSONish(a, b any) bool {
 	}
 	return a == b
 }
+
+// CloudFront offers VPC origins in every us-east-1 zone but use1-az3, and
+// AWS names zones by ID because us-east-1a is a different zone in each
+// account. Behind CloudFront the stack skips the zone whose ID is excluded,
+// whatever its name; without CloudFront it may use it.
+func TestZonesAreChosenByZoneIDWhereCloudFrontOffersVPCOrigins(t *testing.T) {
+	// This account's us-east-1a is use1-az3.
+	zones := map[string]stacktest.InvokeFunc{"aws:index/getAvailabilityZones:getAvailabilityZones": stacktest.Canned(map[string]any{
+		"id": testRegion, "groupNames": []any{testRegion},
+		"names":   []any{"us-east-1a", "us-east-1b", "us-east-1c"},
+		"zoneIds": []any{"use1-az3", "use1-az1", "use1-az2"},
+	})}
+	subnetZones := func(p *prod) []string {
+		var out []string
+		for _, s := range p.OfType("aws:ec2/subnet:Subnet") {
+			if z := str(s.Inputs, "availabilityZone"); !slices.Contains(out, z) {
+				out = append(out, z)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	behind := runProdWith(t, nil, zones)
+	if behind.Err != nil {
+		t.Fatal(behind.Err)
+	}
+	if got := subnetZones(behind); !slices.Equal(got, []string{"us-east-1b", "us-east-1c"}) {
+		t.Errorf("behind CloudFront the subnets are in %v, want us-east-1b and us-east-1c (us-east-1a is use1-az3)", got)
+	}
+	without := runProdWith(t, map[string]any{"awsEdge": "none"}, zones)
+	if without.Err != nil {
+		t.Fatal(without.Err)
+	}
+	if got := subnetZones(without); !slices.Equal(got, []string{"us-east-1a", "us-east-1b"}) {
+		t.Errorf("without CloudFront the subnets are in %v, want the first two zones", got)
+	}
+
+	tooMany := runProdWith(t, map[string]any{"awsAzCount": 3}, zones)
+	want := "awsAzCount: 3 availability zones asked for, region us-east-1 has 2 that CloudFront offers VPC origins in ([us-east-1b us-east-1c]; not us-east-1a (use1-az3)); set awsAzCount 2, or set awsEdge none"
+	if tooMany.Err == nil || !strings.Contains(tooMany.Err.Error(), want) {
+		t.Errorf("three zones behind CloudFront: error %v, want %q", tooMany.Err, want)
+	}
+}
