@@ -26,6 +26,18 @@ const (
 	esStopTimeout = 120
 )
 
+// esHealth is the container's health check. The first start on EFS
+// creates the data directory layout; the start period gives it time.
+var esHealth = healthCheck{Command: esLivenessCommand, Interval: 15, Timeout: 10, Retries: 5, StartPeriod: 180}
+
+// esRollout bounds a failing Elasticsearch deployment (rollout.go): one
+// task at a time (desired 1, maximum 100 %), each pulling the image anew.
+var esRollout = rolloutTimeout(taskLife{
+	start:   esTaskStart,
+	verdict: healthVerdict(esHealth),
+	stop:    seconds(esStopTimeout),
+}, failedBatches(1))
+
 // appLongestESCall is the longest the web app waits for one Elasticsearch
 // answer: its client's response-header timeout (webapp/internal/search,
 // 30 s), which a bulk load can come close to. Service Connect's proxy ends
@@ -215,7 +227,7 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		EnableEcsManagedTags: pulumi.Bool(true),
 		WaitForSteadyState:   pulumi.Bool(true),
 		Tags:                 componentTags("search", family),
-	}, child, pulumi.DependsOn(dependsOn))
+	}, child, pulumi.DependsOn(dependsOn), serviceTimeouts(esRollout))
 	if err != nil {
 		return err
 	}
@@ -344,14 +356,10 @@ func esContainer(cfg config.Config, image, logGroup, region, elasticPassword, ap
 			{Name: "ELASTIC_PASSWORD", ValueFrom: elasticPassword},
 			{Name: esAppPasswordEnv, ValueFrom: appPassword},
 		},
-		MountPoints: mounts,
-		VolumesFrom: []volumeFrom{},
-		Ulimits:     []ulimit{{Name: "nofile", SoftLimit: esNofile, HardLimit: esNofile}},
-		HealthCheck: &healthCheck{
-			Command: esLivenessCommand, Interval: 15, Timeout: 10, Retries: 5,
-			// First start on EFS creates the data directory layout; give it time.
-			StartPeriod: 180,
-		},
+		MountPoints:      mounts,
+		VolumesFrom:      []volumeFrom{},
+		Ulimits:          []ulimit{{Name: "nofile", SoftLimit: esNofile, HardLimit: esNofile}},
+		HealthCheck:      &esHealth,
 		LogConfiguration: awsLogs(logGroup, region, "es"),
 		StopTimeout:      esStopTimeout,
 	}, nil

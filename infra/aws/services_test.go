@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -550,4 +551,32 @@ func TestZonesAreChosenByZoneIDWhereCloudFrontOffersVPCOrigins(t *testing.T) {
 	if tooMany.Err == nil || !strings.Contains(tooMany.Err.Error(), want) {
 		t.Errorf("three zones behind CloudFront: error %v, want %q", tooMany.Err, want)
 	}
+}
+
+// A failing Elasticsearch rollout must end in ECS's rollback, not in the
+// provider's 20-minute "timeout while waiting for state to become
+// 'tfSTABLE'". At desired 1 the circuit breaker waits for 3 failed tasks,
+// one after the other; each pulls the ~1 GB image (at least two minutes
+// through NAT), runs out its health check's start period and retries, and
+// takes its stop timeout; then the rollback pulls and starts the previous
+// revision. The wait is read from the task definition the stack registers.
+func TestServiceWaitsOutlastAFailingRolloutAndItsRollback(t *testing.T) {
+	p := deployProd(t, nil)
+	es := p.container(t, "es", "es")
+	sec := func(path ...any) time.Duration { return time.Duration(num(es, path...)) * time.Second }
+	verdict := sec("healthCheck", "startPeriod") + time.Duration(num(es, "healthCheck", "retries"))*(sec("healthCheck", "interval")+sec("healthCheck", "timeout"))
+	const pull = 2 * time.Minute
+	attempt := pull + verdict + sec("stopTimeout")
+	floor := 3*attempt + pull + verdict
+
+	for svc, want := range map[string]time.Duration{"es": floor, "web": 20 * time.Minute} {
+		timeouts := p.Must(t, "aws:ecs/service:Service", name+svc).CustomTimeouts
+		for op, raw := range map[string]string{"create": timeouts.Create, "update": timeouts.Update} {
+			d, err := time.ParseDuration(raw)
+			if err != nil || d < want {
+				t.Errorf("%s service %s timeout %q, want at least %v", svc, op, raw, want)
+			}
+		}
+	}
+	t.Logf("a failing Elasticsearch rollout takes at least %v (3 × %v, then %v for the rollback)", floor, attempt, pull+verdict)
 }
