@@ -40,11 +40,16 @@ func familyRevision(arn string) string {
 }
 
 // checkRunsRegisteredRevision is the task definition ECS runs for service
-// after the update, or an error when it is not task's. A preview deploys
-// nothing, so it checks nothing.
+// after the update, or an error when it is not task's.
+//
+// A preview deploys nothing, so it checks nothing, and answers a known
+// empty string: what waits for the check (the web container definitions)
+// then previews as `up` will make it. The registered ARN is unknown in a
+// preview that replaces the task definition, and would show the web task
+// replaced and rolled out when only Elasticsearch changes.
 func checkRunsRegisteredRevision(ctx *pulumi.Context, parent pulumi.Resource, cluster *Cluster, service *ecs.Service, task *ecs.TaskDefinition) pulumi.StringOutput {
 	if ctx.DryRun() {
-		return task.Arn
+		return pulumi.String("").ToStringOutput()
 	}
 	running := ecs.LookupServiceOutput(ctx, ecs.LookupServiceOutputArgs{
 		ClusterArn:  cluster.ARN,

@@ -67,3 +67,32 @@ func TestWebRollsOutOnlyAfterElasticsearchDid(t *testing.T) {
 		}
 	}
 }
+
+// A change to Elasticsearch alone (its password, its image) replaces its
+// task definition, whose new ARN preview cannot know. The web task
+// definition does not change in the real run, so preview must not show
+// its container definitions unknown, i.e. the web task replaced and a web
+// rollout `up` will not make.
+func TestPreviewOfAnElasticsearchChangeShowsNoWebRollout(t *testing.T) {
+	p := previewProd(t, nil, func(r *stacktest.Resource) []string {
+		if r.Type == "aws:ecs/taskDefinition:TaskDefinition" && r.Name == name+"es" {
+			return []string{"arn", "revision"}
+		}
+		return nil
+	})
+	if p.Err != nil {
+		t.Fatalf("preview: %v", p.Err)
+	}
+	if es := p.Must(t, "aws:ecs/taskDefinition:TaskDefinition", name+"es"); str(es.Inputs, "containerDefinitions") == "" {
+		t.Fatalf("the Elasticsearch task definition itself is unknown in preview; the test shows nothing")
+	}
+	web := p.Must(t, "aws:ecs/taskDefinition:TaskDefinition", name+"web")
+	if str(web.Inputs, "containerDefinitions") == "" {
+		t.Errorf("preview shows the web container definitions unknown (a web task replaced and rolled out) for a change to Elasticsearch only")
+	}
+	for _, tok := range p.Invokes() {
+		if tok == "aws:ecs/getService:getService" {
+			t.Errorf("preview read an ECS service back: it deploys nothing, so there is nothing to check")
+		}
+	}
+}
