@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+	"github.com/sf-foodtrucks/foodtrucks/infra/internal/esstart"
 )
 
 // Elasticsearch as the web tasks see it: the same name and port as on the
@@ -120,7 +121,7 @@ func (s *Search) useExternal(ctx *pulumi.Context, cfg config.Config, child pulum
 
 func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, storage *Storage, child pulumi.ResourceOption) error {
 	// Two credentials: elastic's stays in this container; the app's user is
-	// created here (esStartCommand) and handed to the web tasks.
+	// created here (esstart.Command) and handed to the web tasks.
 	elastic, err := newSecret(ctx, cfg, "search", "es-password", cfg.ESPassword, child)
 	if err != nil {
 		return err
@@ -314,7 +315,7 @@ func (s *Search) taskRole(ctx *pulumi.Context, cfg config.Config, acct account, 
 // single-node settings as the local stack, with what Fargate allows, and
 // the app's own user created before Elasticsearch starts.
 func esContainer(cfg config.Config, image, logGroup, region, elasticPassword, appPassword string, persistent bool) (containerDefinition, error) {
-	command, err := esStartCommand(cfg.IndexAlias)
+	command, err := esstart.Command(cfg.IndexAlias)
 	if err != nil {
 		return containerDefinition{}, err
 	}
@@ -354,7 +355,7 @@ func esContainer(cfg config.Config, image, logGroup, region, elasticPassword, ap
 		Environment: env,
 		Secrets: []containerSecret{
 			{Name: "ELASTIC_PASSWORD", ValueFrom: elasticPassword},
-			{Name: esAppPasswordEnv, ValueFrom: appPassword},
+			{Name: esstart.AppPasswordEnv, ValueFrom: appPassword},
 		},
 		MountPoints:      mounts,
 		VolumesFrom:      []volumeFrom{},
