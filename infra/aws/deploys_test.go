@@ -96,3 +96,29 @@ func TestPreviewOfAnElasticsearchChangeShowsNoWebRollout(t *testing.T) {
 		}
 	}
 }
+
+// ECS starts a deployment for a change of a service's subnets, security
+// groups, Service Connect, load balancer or platform version just as for a
+// new task definition, and a rollback returns to the previous settings with
+// the previous revision. Such a change must register a new revision too:
+// otherwise ECS runs, after rolling it back, the very revision this update
+// registered, and up reports success.
+func TestEveryChangeECSDeploysRegistersANewRevision(t *testing.T) {
+	inSubnets := func(private ...any) map[string]any {
+		return map[string]any{"awsVpcId": "vpc-0a1b2c3d4e5f60718", "awsPrivateSubnetIds": private}
+	}
+	before := deployProd(t, inSubnets("subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"))
+	moved := deployProd(t, inSubnets("subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb3"))
+	again := deployProd(t, inSubnets("subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"))
+	for _, family := range []string{"web", "es"} {
+		defs := func(p *prod) string {
+			return str(p.Must(t, "aws:ecs/taskDefinition:TaskDefinition", name+family).Inputs, "containerDefinitions")
+		}
+		if defs(before) == defs(moved) {
+			t.Errorf("%s: moving the tasks to other subnets registers no new task definition; ECS deploys the move, and its rollback would pass as success", family)
+		}
+		if defs(before) != defs(again) {
+			t.Errorf("%s: the same settings give different task definitions; every up would roll the service out", family)
+		}
+	}
+}

@@ -151,11 +151,39 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		return err
 	}
 
-	containers := pulumi.All(logGroup.Name, elastic.ValueFrom, app.ValueFrom, image).ApplyT(func(v []any) (string, error) {
+	// The service's settings ECS deploys besides the task definition; the
+	// container carries their digest (deploycheck.go).
+	networkConfig := ecs.ServiceNetworkConfigurationArgs{
+		Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
+		SecurityGroups: pulumi.StringArray{network.SearchSG},
+		AssignPublicIp: pulumi.Bool(false),
+	}
+	serviceConnect := ecs.ServiceServiceConnectConfigurationArgs{
+		Enabled:   pulumi.Bool(true),
+		Namespace: cluster.NamespaceARN,
+		Services: ecs.ServiceServiceConnectConfigurationServiceArray{ecs.ServiceServiceConnectConfigurationServiceArgs{
+			PortName:      pulumi.String(esPortName),
+			DiscoveryName: pulumi.String(esServiceConnectName),
+			ClientAlias: ecs.ServiceServiceConnectConfigurationServiceClientAliasArray{
+				ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs{
+					DnsName: pulumi.String(esServiceConnectName), Port: pulumi.Int(esPort),
+				},
+			},
+			Timeout: ecs.ServiceServiceConnectConfigurationServiceTimeoutArgs{
+				PerRequestTimeoutSeconds: pulumi.Int(int(serviceConnectPerRequestTimeout / time.Second)),
+				IdleTimeoutSeconds:       pulumi.Int(int(serviceConnectIdleTimeout / time.Second)),
+			},
+		}},
+		LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
+	}
+	settings := serviceSettingsDigest(fargatePlatform, networkConfig, serviceConnect)
+
+	containers := pulumi.All(logGroup.Name, elastic.ValueFrom, app.ValueFrom, image, settings).ApplyT(func(v []any) (string, error) {
 		es, err := esContainer(cfg, v[3].(string), v[0].(string), acct.Region, v[1].(string), v[2].(string), storage != nil)
 		if err != nil {
 			return "", err
 		}
+		es.DockerLabels = map[string]string{serviceSettingsLabel: v[4].(string)}
 		return marshalContainers(es)
 	}).(pulumi.StringOutput)
 
@@ -201,33 +229,12 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		DeploymentCircuitBreaker: ecs.ServiceDeploymentCircuitBreakerArgs{
 			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
 		},
-		NetworkConfiguration: ecs.ServiceNetworkConfigurationArgs{
-			Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
-			SecurityGroups: pulumi.StringArray{network.SearchSG},
-			AssignPublicIp: pulumi.Bool(false),
-		},
-		ServiceConnectConfiguration: ecs.ServiceServiceConnectConfigurationArgs{
-			Enabled:   pulumi.Bool(true),
-			Namespace: cluster.NamespaceARN,
-			Services: ecs.ServiceServiceConnectConfigurationServiceArray{ecs.ServiceServiceConnectConfigurationServiceArgs{
-				PortName:      pulumi.String(esPortName),
-				DiscoveryName: pulumi.String(esServiceConnectName),
-				ClientAlias: ecs.ServiceServiceConnectConfigurationServiceClientAliasArray{
-					ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs{
-						DnsName: pulumi.String(esServiceConnectName), Port: pulumi.Int(esPort),
-					},
-				},
-				Timeout: ecs.ServiceServiceConnectConfigurationServiceTimeoutArgs{
-					PerRequestTimeoutSeconds: pulumi.Int(int(serviceConnectPerRequestTimeout / time.Second)),
-					IdleTimeoutSeconds:       pulumi.Int(int(serviceConnectIdleTimeout / time.Second)),
-				},
-			}},
-			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
-		},
-		PropagateTags:        pulumi.String("SERVICE"),
-		EnableEcsManagedTags: pulumi.Bool(true),
-		WaitForSteadyState:   pulumi.Bool(true),
-		Tags:                 componentTags("search", family),
+		NetworkConfiguration:        networkConfig,
+		ServiceConnectConfiguration: serviceConnect,
+		PropagateTags:               pulumi.String("SERVICE"),
+		EnableEcsManagedTags:        pulumi.Bool(true),
+		WaitForSteadyState:          pulumi.Bool(true),
+		Tags:                        componentTags("search", family),
 	}, child, pulumi.DependsOn(dependsOn), serviceTimeouts(esRollout))
 	if err != nil {
 		return err

@@ -97,7 +97,31 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		return nil, err
 	}
 
-	inputs := []any{registry.ImageRef, logGroup.Name, search.Endpoint, search.Credential.ValueFrom}
+	// The service's settings ECS deploys besides the task definition; the
+	// containers carry their digest (deploycheck.go).
+	networkConfig := ecs.ServiceNetworkConfigurationArgs{
+		Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
+		SecurityGroups: pulumi.StringArray{network.WebSG},
+		AssignPublicIp: pulumi.Bool(false),
+	}
+	loadBalancers := ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
+		TargetGroupArn: targetGroup.Arn,
+		ContainerName:  pulumi.String(webContainerName),
+		ContainerPort:  pulumi.Int(cfg.WebPort),
+	}}
+	var serviceConnect ecs.ServiceServiceConnectConfigurationPtrInput
+	if search.RunsService {
+		// A client of Service Connect: the proxy in each web task resolves
+		// es:9200 to the Elasticsearch tasks.
+		serviceConnect = ecs.ServiceServiceConnectConfigurationArgs{
+			Enabled:          pulumi.Bool(true),
+			Namespace:        cluster.NamespaceARN,
+			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
+		}
+	}
+	settings := serviceSettingsDigest(fargatePlatform, networkConfig, loadBalancers, serviceConnect)
+
+	inputs := []any{registry.ImageRef, logGroup.Name, search.Endpoint, search.Credential.ValueFrom, settings}
 	if search.RunsService {
 		// Elasticsearch first: the web tasks' new definition exists only
 		// once ECS runs this update's Elasticsearch revision, so a rotated
@@ -106,7 +130,9 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		inputs = append(inputs, search.RunningTaskDefinition)
 	}
 	containers := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
-		return marshalContainers(webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string)))
+		web := webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string))
+		web.DockerLabels = map[string]string{serviceSettingsLabel: v[4].(string)}
+		return marshalContainers(web)
 	}).(pulumi.StringOutput)
 
 	family := cfg.Name("web")
@@ -130,30 +156,16 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
 		},
 		HealthCheckGracePeriodSeconds: pulumi.Int(healthCheckGracePeriodSeconds),
-		LoadBalancers: ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
-			TargetGroupArn: targetGroup.Arn,
-			ContainerName:  pulumi.String(webContainerName),
-			ContainerPort:  pulumi.Int(cfg.WebPort),
-		}},
-		NetworkConfiguration: ecs.ServiceNetworkConfigurationArgs{
-			Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
-			SecurityGroups: pulumi.StringArray{network.WebSG},
-			AssignPublicIp: pulumi.Bool(false),
-		},
-		PropagateTags:        pulumi.String("SERVICE"),
-		EnableEcsManagedTags: pulumi.Bool(true),
-		WaitForSteadyState:   pulumi.Bool(true),
-		Tags:                 componentTags("web", family),
+		LoadBalancers:                 loadBalancers,
+		NetworkConfiguration:          networkConfig,
+		ServiceConnectConfiguration:   serviceConnect,
+		PropagateTags:                 pulumi.String("SERVICE"),
+		EnableEcsManagedTags:          pulumi.Bool(true),
+		WaitForSteadyState:            pulumi.Bool(true),
+		Tags:                          componentTags("web", family),
 	}
 	dependsOn := append([]pulumi.Resource{executionPolicy}, listeners...)
 	if search.RunsService {
-		// A client of Service Connect: the proxy in each web task resolves
-		// es:9200 to the Elasticsearch tasks.
-		serviceArgs.ServiceConnectConfiguration = ecs.ServiceServiceConnectConfigurationArgs{
-			Enabled:          pulumi.Bool(true),
-			Namespace:        cluster.NamespaceARN,
-			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
-		}
 		// Like depends_on in compose: the web tasks start once ES is steady.
 		dependsOn = append(dependsOn, search.Service)
 	}
