@@ -59,6 +59,9 @@ func newNetwork(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceO
 	child := pulumi.Parent(n)
 
 	if cfg.AWS.VPCID != "" {
+		if err := checkVPCOriginSubnets(ctx, cfg, pulumi.Parent(n)); err != nil {
+			return nil, err
+		}
 		n.VpcID = pulumi.String(cfg.AWS.VPCID).ToStringOutput()
 		for _, id := range cfg.AWS.PublicSubnetIDs {
 			n.PublicSubnets = append(n.PublicSubnets, pulumi.String(id).ToStringOutput())
@@ -233,6 +236,26 @@ func pickZones(cfg config.Config, names, ids []string) ([]string, error) {
 			cfg.AWS.AZCount, cfg.AWS.Region, len(usable), usable, strings.Join(unsupported, ", "), fix)
 	}
 	return nil, fmt.Errorf("awsAzCount: %d availability zones asked for, region %s offers %d (%v)", cfg.AWS.AZCount, cfg.AWS.Region, len(usable), usable)
+}
+
+// checkVPCOriginSubnets judges a VPC of one's own as pickZones judges the
+// stack's: behind CloudFront, the private subnets (the internal load
+// balancer's) must be in zones CloudFront offers VPC origins in.
+func checkVPCOriginSubnets(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.InvokeOption) error {
+	if cfg.AWS.Edge != config.EdgeCloudFront {
+		return nil
+	}
+	for _, id := range cfg.AWS.PrivateSubnetIDs {
+		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)}, opts...)
+		if err != nil {
+			return fmt.Errorf("awsPrivateSubnetIds: look up %s: %w", id, err)
+		}
+		if !config.VPCOriginZone(cfg.AWS.Region, subnet.AvailabilityZoneId) {
+			return fmt.Errorf("awsPrivateSubnetIds: %s is in %s (%s), a zone CloudFront offers no VPC origins in, and the internal load balancer runs there; use private subnets in other zones, or set awsEdge %s (a public load balancer)",
+				id, subnet.AvailabilityZone, subnet.AvailabilityZoneId, config.EdgeNone)
+		}
+	}
+	return nil
 }
 
 // buildSecurityGroups makes one group per tier with no inline rules, then

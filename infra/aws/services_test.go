@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
@@ -579,4 +581,36 @@ func TestServiceWaitsOutlastAFailingRolloutAndItsRollback(t *testing.T) {
 		}
 	}
 	t.Logf("a failing Elasticsearch rollout takes at least %v (3 × %v, then %v for the rollback)", floor, attempt, pull+verdict)
+}
+
+// With a VPC of one's own the zones are the given private subnets', where
+// the internal load balancer runs: one in a zone CloudFront offers no VPC
+// origins in fails before anything is registered.
+func TestOwnSubnetsInAZoneWithoutVPCOriginsFailEarly(t *testing.T) {
+	ownVPC := map[string]any{
+		"awsVpcId":            "vpc-0a1b2c3d4e5f60718",
+		"awsPrivateSubnetIds": []any{"subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"},
+	}
+	inAZ3 := map[string]stacktest.InvokeFunc{"aws:ec2/getSubnet:getSubnet": func(args resource.PropertyMap) (resource.PropertyMap, error) {
+		id := args["id"].StringValue()
+		zone, zoneID := "us-east-1a", "use1-az1"
+		if id == "subnet-0bbbbbbbbbbbbbbb2" {
+			zone, zoneID = "us-east-1d", "use1-az3"
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "availabilityZone": zone, "availabilityZoneId": zoneID}), nil
+	}}
+	p := runProdWith(t, ownVPC, inAZ3)
+	want := "awsPrivateSubnetIds: subnet-0bbbbbbbbbbbbbbb2 is in us-east-1d (use1-az3), a zone CloudFront offers no VPC origins in"
+	if p.Err == nil || !strings.Contains(p.Err.Error(), want) || !strings.Contains(p.Err.Error(), "awsEdge none") {
+		t.Fatalf("error %v, want %q and the way out (awsEdge none)", p.Err, want)
+	}
+	if n := len(p.OfType("aws:ec2/securityGroup:SecurityGroup")); n != 0 {
+		t.Errorf("%d security groups registered before the zone was judged", n)
+	}
+	withoutEdge := maps.Clone(ownVPC)
+	withoutEdge["awsEdge"] = "none"
+	withoutEdge["awsPublicSubnetIds"] = []any{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}
+	if p := runProdWith(t, withoutEdge, inAZ3); p.Err != nil {
+		t.Errorf("awsEdge none in the same subnets: %v", p.Err)
+	}
 }
