@@ -53,6 +53,9 @@ type alarm struct {
 	// An alarm on an event (a log line) returns to OK a minute later by
 	// itself; an "OK" then would not mean the cause is gone.
 	eventOnly bool
+	// Silence after data is news too: the alarm also notifies when it
+	// goes to INSUFFICIENT_DATA.
+	notifyOnSilence bool
 }
 
 func newAlarms(ctx *pulumi.Context, cfg config.Config, acct account, cluster *Cluster, search *Search, web *Web, opts ...pulumi.ResourceOption) (*Alarms, error) {
@@ -97,6 +100,9 @@ func newAlarms(ctx *pulumi.Context, cfg config.Config, acct account, cluster *Cl
 		if !alarm.eventOnly {
 			alarm.args.OkActions = notify
 		}
+		if alarm.notifyOnSilence {
+			alarm.args.InsufficientDataActions = notify
+		}
 		alarm.args.Tags = componentTags("alarms", name)
 		if _, err := cloudwatch.NewMetricAlarm(ctx, name, alarm.args, child); err != nil {
 			return nil, err
@@ -131,22 +137,27 @@ func webAlarms(web *Web, minTasks int) []alarm {
 	}
 	return []alarm{
 		{suffix: "web-no-healthy-targets", args: &cloudwatch.MetricAlarmArgs{
-			AlarmDescription: pulumi.Sprintf("Fewer healthy web tasks behind the load balancer than awsWebMinTasks (%d); at 0 every request gets a 503", minTasks),
-			Namespace:        pulumi.String("AWS/ApplicationELB"),
-			MetricName:       pulumi.String("HealthyHostCount"),
-			Dimensions:       targetGroup,
-			Statistic:        pulumi.String("Minimum"),
-			Period:           pulumi.Int(alarmPeriodSeconds),
+			AlarmDescription: pulumi.Sprintf("Fewer healthy web tasks behind the load balancer than awsWebMinTasks (%d); at 0 every request gets a 503. "+
+				"INSUFFICIENT_DATA after a deploy means the target group stopped reporting: no web task is registered", minTasks),
+			Namespace:  pulumi.String("AWS/ApplicationELB"),
+			MetricName: pulumi.String("HealthyHostCount"),
+			Dimensions: targetGroup,
+			Statistic:  pulumi.String("Minimum"),
+			Period:     pulumi.Int(alarmPeriodSeconds),
 			// A rolling deployment keeps at least the desired count healthy
 			// (minimum 100 %), and autoscaling never goes below the minimum.
 			ComparisonOperator: pulumi.String("LessThanThreshold"),
 			Threshold:          pulumi.Float64(float64(minTasks)),
 			EvaluationPeriods:  pulumi.Int(alarmEvaluationPeriod),
 			DatapointsToAlarm:  pulumi.Int(alarmDatapoints),
-			// The load balancer reports this every minute while the target
-			// group serves; silence means something is broken, not fine.
-			TreatMissingData: pulumi.String("breaching"),
-		}},
+			// The load balancer reports the count only once targets are
+			// registered. Until the first web task is, the alarm stays in
+			// INSUFFICIENT_DATA, its initial state, and says nothing.
+			// Tasks that fail their checks report 0 healthy: ALARM. A
+			// target group that stops reporting after it did goes back to
+			// INSUFFICIENT_DATA, and that notifies too.
+			TreatMissingData: pulumi.String("missing"),
+		}, notifyOnSilence: true},
 		{suffix: "web-elb-5xx", args: &cloudwatch.MetricAlarmArgs{
 			AlarmDescription:   pulumi.Sprintf("The load balancer itself answered %d or more 5xx a minute (no healthy task, or tasks not answering)", maxELB5xxPerMinute),
 			Namespace:          pulumi.String("AWS/ApplicationELB"),

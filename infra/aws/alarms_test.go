@@ -16,8 +16,11 @@ func (p *prod) alarm(t *testing.T, suffix string) map[string]any {
 
 // With no healthy target the load balancer answers 503 itself: RequestCount
 // (the 5xx rate's denominator) has no data and UnHealthyHostCount is 0.
-// HealthyHostCount below the minimum catches it, and its silence counts as
-// an outage.
+// HealthyHostCount below the minimum catches it. The count is reported
+// only once targets are registered: the minutes before the first web task
+// registers are no outage (the alarm stays in its initial INSUFFICIENT_DATA
+// and notifies nobody), but a target group that falls silent later is, and
+// notifies.
 func TestTotalWebOutageRaisesTheHealthyHostAlarm(t *testing.T) {
 	p := deployProd(t, nil)
 	a := p.alarm(t, "web-no-healthy-targets")
@@ -27,8 +30,14 @@ func TestTotalWebOutageRaisesTheHealthyHostAlarm(t *testing.T) {
 	if str(a, "comparisonOperator") != "LessThanThreshold" || in(a, "threshold") != float64(p.cfg.AWS.WebMinTasks) {
 		t.Errorf("fires %s %v, want LessThanThreshold awsWebMinTasks (%d)", str(a, "comparisonOperator"), in(a, "threshold"), p.cfg.AWS.WebMinTasks)
 	}
-	if str(a, "treatMissingData") != "breaching" {
-		t.Errorf("missing data %q, want breaching: a target group that reports nothing is not healthy", str(a, "treatMissingData"))
+	if str(a, "treatMissingData") != "missing" {
+		t.Errorf("missing data %q, want missing: no data before the first task registers must not page", str(a, "treatMissingData"))
+	}
+	topic := computed(p.Must(t, "aws:sns/topic:Topic", name+"alarms"), "arn")
+	for _, actions := range []string{"alarmActions", "insufficientDataActions"} {
+		if got := list(a, actions); len(got) != 1 || got[0] != topic {
+			t.Errorf("%s %v, want the alarm topic %s: silence after data is an outage too", actions, got, topic)
+		}
 	}
 	tg := computed(p.Must(t, "aws:lb/targetGroup:TargetGroup", name+"web"), "arnSuffix")
 	if str(a, "dimensions", "TargetGroup") != tg || str(a, "dimensions", "LoadBalancer") == "" {

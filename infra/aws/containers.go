@@ -28,6 +28,7 @@ type containerDefinition struct {
 	HealthCheck            *healthCheck      `json:"healthCheck,omitempty"`
 	LogConfiguration       *logConfiguration `json:"logConfiguration,omitempty"`
 	StopTimeout            int               `json:"stopTimeout,omitempty"`
+	DockerLabels           map[string]string `json:"dockerLabels,omitempty"`
 }
 
 type portMapping struct {

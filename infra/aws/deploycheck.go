@@ -1,6 +1,9 @@
 package aws
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -16,6 +19,31 @@ import (
 // would report success. So once the service update has finished, the
 // program reads the service back and fails unless ECS runs the revision
 // this update registered.
+
+// The check compares task definitions, but ECS also starts a deployment
+// for a change of a service's subnets, security groups, Service Connect,
+// load balancer or platform version alone, and rolling that back leaves
+// the task definition as it was: the check would pass. So each container
+// carries, as a Docker label, a digest of its service's settings: a change
+// ECS deploys is always a new revision too, and a rollback of it always
+// shows as the previous revision running. (Comparing ECS's deployment IDs,
+// as aws-actions/amazon-ecs-deploy-task-definition does since #860, needs
+// the service's deployments, which neither the provider's service resource
+// nor its data source returns.)
+const serviceSettingsLabel = "foodtrucks.service-settings"
+
+// serviceSettingsDigest is the label's value: a digest of the settings as
+// they resolve, stable while they are.
+func serviceSettingsDigest(settings ...any) pulumi.StringOutput {
+	return pulumi.All(settings...).ApplyT(func(v []any) (string, error) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:8]), nil
+	}).(pulumi.StringOutput)
+}
 
 // rolledBackError is what `pulumi up` prints after ECS rolled back.
 type rolledBackError struct {
@@ -40,11 +68,16 @@ func familyRevision(arn string) string {
 }
 
 // checkRunsRegisteredRevision is the task definition ECS runs for service
-// after the update, or an error when it is not task's. A preview deploys
-// nothing, so it checks nothing.
+// after the update, or an error when it is not task's.
+//
+// A preview deploys nothing, so it checks nothing, and answers a known
+// empty string: what waits for the check (the web container definitions)
+// then previews as `up` will make it. The registered ARN is unknown in a
+// preview that replaces the task definition, and would show the web task
+// replaced and rolled out when only Elasticsearch changes.
 func checkRunsRegisteredRevision(ctx *pulumi.Context, parent pulumi.Resource, cluster *Cluster, service *ecs.Service, task *ecs.TaskDefinition) pulumi.StringOutput {
 	if ctx.DryRun() {
-		return task.Arn
+		return pulumi.String("").ToStringOutput()
 	}
 	running := ecs.LookupServiceOutput(ctx, ecs.LookupServiceOutputArgs{
 		ClusterArn:  cluster.ARN,

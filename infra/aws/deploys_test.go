@@ -67,3 +67,58 @@ func TestWebRollsOutOnlyAfterElasticsearchDid(t *testing.T) {
 		}
 	}
 }
+
+// A change to Elasticsearch alone (its password, its image) replaces its
+// task definition, whose new ARN preview cannot know. The web task
+// definition does not change in the real run, so preview must not show
+// its container definitions unknown, i.e. the web task replaced and a web
+// rollout `up` will not make.
+func TestPreviewOfAnElasticsearchChangeShowsNoWebRollout(t *testing.T) {
+	p := previewProd(t, nil, func(r *stacktest.Resource) []string {
+		if r.Type == "aws:ecs/taskDefinition:TaskDefinition" && r.Name == name+"es" {
+			return []string{"arn", "revision"}
+		}
+		return nil
+	})
+	if p.Err != nil {
+		t.Fatalf("preview: %v", p.Err)
+	}
+	if es := p.Must(t, "aws:ecs/taskDefinition:TaskDefinition", name+"es"); str(es.Inputs, "containerDefinitions") == "" {
+		t.Fatalf("the Elasticsearch task definition itself is unknown in preview; the test shows nothing")
+	}
+	web := p.Must(t, "aws:ecs/taskDefinition:TaskDefinition", name+"web")
+	if str(web.Inputs, "containerDefinitions") == "" {
+		t.Errorf("preview shows the web container definitions unknown (a web task replaced and rolled out) for a change to Elasticsearch only")
+	}
+	for _, tok := range p.Invokes() {
+		if tok == "aws:ecs/getService:getService" {
+			t.Errorf("preview read an ECS service back: it deploys nothing, so there is nothing to check")
+		}
+	}
+}
+
+// ECS starts a deployment for a change of a service's subnets, security
+// groups, Service Connect, load balancer or platform version just as for a
+// new task definition, and a rollback returns to the previous settings with
+// the previous revision. Such a change must register a new revision too:
+// otherwise ECS runs, after rolling it back, the very revision this update
+// registered, and up reports success.
+func TestEveryChangeECSDeploysRegistersANewRevision(t *testing.T) {
+	inSubnets := func(private ...any) map[string]any {
+		return map[string]any{"awsVpcId": "vpc-0a1b2c3d4e5f60718", "awsPrivateSubnetIds": private}
+	}
+	before := deployProd(t, inSubnets("subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"))
+	moved := deployProd(t, inSubnets("subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb3"))
+	again := deployProd(t, inSubnets("subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"))
+	for _, family := range []string{"web", "es"} {
+		defs := func(p *prod) string {
+			return str(p.Must(t, "aws:ecs/taskDefinition:TaskDefinition", name+family).Inputs, "containerDefinitions")
+		}
+		if defs(before) == defs(moved) {
+			t.Errorf("%s: moving the tasks to other subnets registers no new task definition; ECS deploys the move, and its rollback would pass as success", family)
+		}
+		if defs(before) != defs(again) {
+			t.Errorf("%s: the same settings give different task definitions; every up would roll the service out", family)
+		}
+	}
+}

@@ -50,6 +50,13 @@ const (
 	// WAF: at most this many requests per client IP in any 5 minutes
 	// (about 7 per second); the UI sends one search per typed query.
 	wafRequestsPer5MinutesPerIP = 2000
+
+	// How long the provider waits for a VPC origin to be Deployed or gone.
+	// AWS says deploying takes "up to 15 minutes"; the provider's default
+	// is exactly that (internal/service/cloudfront/vpc_origin.go), and an
+	// origin that takes longer is left tainted and replaced by the next
+	// up, another quarter of an hour.
+	vpcOriginTimeout = "45m"
 )
 
 // cacheBehaviour is one path of the distribution and what the edge does
@@ -110,6 +117,14 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 	child := pulumi.Parent(e)
 	name := cfg.Name("web")
 
+	// AWS requires an internet gateway in a VPC with VPC origins. The
+	// origin waits for the stack's gateway, and on destroy goes first, so
+	// the gateway is not detached while CloudFront still removes its
+	// network interfaces (DependencyViolation).
+	var afterGateway []pulumi.Resource
+	if network.InternetGateway != nil {
+		afterGateway = append(afterGateway, network.InternetGateway)
+	}
 	// CloudFront reaches the internal load balancer from inside the VPC.
 	// Plain HTTP on that hop: it never leaves AWS's network, and an
 	// internal load balancer without a domain has no certificate to offer.
@@ -125,8 +140,13 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 				Items: pulumi.StringArray{pulumi.String("TLSv1.2")}, Quantity: pulumi.Int(1),
 			},
 		},
+		Timeouts: &cloudfront.VpcOriginTimeoutsArgs{
+			Create: pulumi.String(vpcOriginTimeout),
+			Update: pulumi.String(vpcOriginTimeout),
+			Delete: pulumi.String(vpcOriginTimeout),
+		},
 		Tags: componentTags("edge", name),
-	}, child)
+	}, child, pulumi.DependsOn(afterGateway))
 	if err != nil {
 		return nil, err
 	}

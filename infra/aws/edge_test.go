@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/ui"
@@ -351,5 +352,32 @@ func TestWAFGuardsTheDistributionOnlyWhenAsked(t *testing.T) {
 	stackTags := defaultTags(t, frankfurt.Must(t, "pulumi:providers:aws", name+"aws"))
 	if tags := defaultTags(t, east); len(tags) == 0 || !equalJSONish(tags, stackTags) {
 		t.Errorf("us-east-1 provider tags %v, want the stack's %v", tags, stackTags)
+	}
+}
+
+// A VPC origin takes "up to 15 minutes" to deploy by AWS's own account, and
+// the provider's default wait is exactly 15; one that takes longer stays
+// tainted and is replaced on the next up. The stack waits well beyond that,
+// on create, update and delete.
+func TestVPCOriginWaitsLongerThanCloudFrontTakes(t *testing.T) {
+	p := deployProd(t, nil)
+	origin := p.Must(t, "aws:cloudfront/vpcOrigin:VpcOrigin", name+"web")
+	for _, op := range []string{"create", "update", "delete"} {
+		raw := str(origin.Inputs, "timeouts", op)
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 30*time.Minute {
+			t.Errorf("VPC origin %s timeout %q, want at least twice CloudFront's 15 minutes", op, raw)
+		}
+	}
+}
+
+// AWS requires an internet gateway in a VPC with VPC origins: the origin is
+// created after the stack's gateway and deleted before it.
+func TestVPCOriginDependsOnTheInternetGateway(t *testing.T) {
+	p := deployProd(t, nil)
+	origin := p.Must(t, "aws:cloudfront/vpcOrigin:VpcOrigin", name+"web")
+	igw := p.Must(t, "aws:ec2/internetGateway:InternetGateway", name+"igw")
+	if !slices.Contains(origin.DependsOn, igw.URN) {
+		t.Errorf("VPC origin does not depend on the internet gateway; destroy could detach it first (dependsOn %v)", origin.DependsOn)
 	}
 }

@@ -65,6 +65,28 @@ func deployProd(t *testing.T, overrides map[string]any) *prod {
 // returning whatever the program returned in p.Err.
 func runProd(t *testing.T, overrides map[string]any, lookup stacktest.InvokeFunc) *prod {
 	t.Helper()
+	return runProdWith(t, overrides, map[string]stacktest.InvokeFunc{"aws:ecs/getService:getService": lookup})
+}
+
+// runProdWith is runProd with some data sources answered by answers
+// instead of stacktest.AWSInvokes.
+func runProdWith(t *testing.T, overrides map[string]any, answers map[string]stacktest.InvokeFunc) *prod {
+	t.Helper()
+	return runProdOptions(t, overrides, func(o *stacktest.Options) { maps.Copy(o.Invokes, answers) })
+}
+
+// previewProd is `pulumi preview` of the prod stack: the outputs unknown
+// names stay unknown, as the engine leaves those of a resource it is
+// going to replace.
+func previewProd(t *testing.T, overrides map[string]any, unknown func(r *stacktest.Resource) []string) *prod {
+	t.Helper()
+	return runProdOptions(t, overrides, func(o *stacktest.Options) { o.Preview, o.Unknown = true, unknown })
+}
+
+// runProdOptions is every mocked run of the prod stack; change adjusts the
+// options.
+func runProdOptions(t *testing.T, overrides map[string]any, change func(*stacktest.Options)) *prod {
+	t.Helper()
 	secrets := map[string]string{"esPassword": testPassword}
 	if overrides["searchMode"] == config.SearchModeExternal {
 		secrets = map[string]string{"externalEsApiKey": testAPIKey}
@@ -74,16 +96,16 @@ func runProd(t *testing.T, overrides map[string]any, lookup stacktest.InvokeFunc
 		overrides = maps.Clone(overrides)
 		delete(overrides, "esPassword")
 	}
-	invokes := stacktest.AWSInvokes(testRegion, 6)
-	invokes["aws:ecs/getService:getService"] = lookup
-	p := &prod{}
-	p.Run = stacktest.RunProgram(t, stacktest.Options{
+	opts := stacktest.Options{
 		Stack:     "prod",
 		Overrides: overrides,
 		Secrets:   secrets,
-		Invokes:   invokes,
+		Invokes:   stacktest.AWSInvokes(testRegion, 6),
 		Outputs:   awsOutputs,
-	}, func(ctx *pulumi.Context) error {
+	}
+	change(&opts)
+	p := &prod{}
+	p.Run = stacktest.RunProgram(t, opts, func(ctx *pulumi.Context) error {
 		cfg, err := config.Load(ctx)
 		if err != nil {
 			return err

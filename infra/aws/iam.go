@@ -33,12 +33,13 @@ func (d policyDocument) JSON() (string, error) {
 }
 
 // taskTrustPolicy lets ECS tasks of this account and region, and nobody
-// else, assume a role (the conditions guard against the confused-deputy
-// problem).
+// else, assume a task role: AWS's guide to task IAM roles recommends the
+// aws:SourceAccount and aws:SourceArn conditions against the
+// confused-deputy problem.
 func taskTrustPolicy(acct account) (string, error) {
 	return policyDocument{Statement: []policyStatement{{
 		Effect:    "Allow",
-		Principal: map[string]any{"Service": "ecs-tasks.amazonaws.com"},
+		Principal: map[string]any{"Service": ecsTasksPrincipal},
 		Action:    []string{"sts:AssumeRole"},
 		Condition: map[string]map[string]any{
 			"StringEquals": {"aws:SourceAccount": acct.ID},
@@ -46,6 +47,22 @@ func taskTrustPolicy(acct account) (string, error) {
 		},
 	}}}.JSON()
 }
+
+// executionTrustPolicy lets ECS assume an execution role, with the trust
+// policy AWS documents for it: the service principal and no condition. The
+// agents that pull images and read secrets are not documented to send
+// aws:SourceAccount or aws:SourceArn, and a condition they do not satisfy
+// stops every task with "ECS was unable to assume the role". What the role
+// may do is held down by its own policy (newExecutionRole).
+func executionTrustPolicy() (string, error) {
+	return policyDocument{Statement: []policyStatement{{
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": ecsTasksPrincipal},
+		Action:    []string{"sts:AssumeRole"},
+	}}}.JSON()
+}
+
+const ecsTasksPrincipal = "ecs-tasks.amazonaws.com"
 
 // executionGrants is what ECS itself needs to start one service's tasks.
 type executionGrants struct {
@@ -59,8 +76,8 @@ type executionGrants struct {
 // service's log group and read its secret — each named by ARN. Only
 // ecr:GetAuthorizationToken has no resource-level permission, so AWS
 // requires "*" as its resource.
-func newExecutionRole(ctx *pulumi.Context, cfg config.Config, component string, acct account, grants executionGrants, opts ...pulumi.ResourceOption) (*iam.Role, *iam.RolePolicy, error) {
-	trust, err := taskTrustPolicy(acct)
+func newExecutionRole(ctx *pulumi.Context, cfg config.Config, component string, grants executionGrants, opts ...pulumi.ResourceOption) (*iam.Role, *iam.RolePolicy, error) {
+	trust, err := executionTrustPolicy()
 	if err != nil {
 		return nil, nil, err
 	}

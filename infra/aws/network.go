@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	awsp "github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -44,6 +45,10 @@ type Network struct {
 	WebSG          pulumi.StringOutput
 	SearchSG       pulumi.StringOutput // empty unless searchMode=fargate
 	StorageSG      pulumi.StringOutput // empty unless searchMode=fargate with efs storage
+
+	// InternetGateway is the stack's gateway; nil with awsVpcId (a VPC of
+	// one's own brings its gateway).
+	InternetGateway *ec2.InternetGateway
 }
 
 func newNetwork(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceOption) (*Network, error) {
@@ -54,6 +59,9 @@ func newNetwork(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceO
 	child := pulumi.Parent(n)
 
 	if cfg.AWS.VPCID != "" {
+		if err := checkVPCOriginSubnets(ctx, cfg, pulumi.Parent(n)); err != nil {
+			return nil, err
+		}
 		n.VpcID = pulumi.String(cfg.AWS.VPCID).ToStringOutput()
 		for _, id := range cfg.AWS.PublicSubnetIDs {
 			n.PublicSubnets = append(n.PublicSubnets, pulumi.String(id).ToStringOutput())
@@ -83,10 +91,10 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 	if err != nil {
 		return fmt.Errorf("look up availability zones: %w", err)
 	}
-	if len(azs.Names) < cfg.AWS.AZCount {
-		return fmt.Errorf("awsAzCount: %d availability zones asked for, region %s offers %d (%v)", cfg.AWS.AZCount, cfg.AWS.Region, len(azs.Names), azs.Names)
+	zones, err := pickZones(cfg, azs.Names, azs.ZoneIds)
+	if err != nil {
+		return err
 	}
-	zones := azs.Names[:cfg.AWS.AZCount]
 
 	vpcName := cfg.Name("vpc")
 	vpc, err := ec2.NewVpc(ctx, vpcName, &ec2.VpcArgs{
@@ -110,6 +118,7 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 	if err != nil {
 		return err
 	}
+	n.InternetGateway = igw
 	publicRTName := cfg.Name("public")
 	publicRT, err := ec2.NewRouteTable(ctx, publicRTName, &ec2.RouteTableArgs{
 		VpcId: vpc.ID(),
@@ -194,6 +203,56 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 			SubnetId: private.ID(), RouteTableId: rt.ID(),
 		}, child); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// pickZones is the first awsAzCount zones of the region the stack can use.
+// Behind CloudFront the internal load balancer's zones must be zones
+// CloudFront offers VPC origins in; AWS lists the exceptions by AZ ID, and
+// an AZ name is a different zone in every account.
+func pickZones(cfg config.Config, names, ids []string) ([]string, error) {
+	if len(ids) != len(names) {
+		return nil, fmt.Errorf("look up availability zones: %d names but %d zone IDs", len(names), len(ids))
+	}
+	var usable, unsupported []string
+	for i, zone := range names {
+		if cfg.AWS.Edge == config.EdgeCloudFront && !config.VPCOriginZone(cfg.AWS.Region, ids[i]) {
+			unsupported = append(unsupported, fmt.Sprintf("%s (%s)", zone, ids[i]))
+			continue
+		}
+		usable = append(usable, zone)
+	}
+	if len(usable) >= cfg.AWS.AZCount {
+		return usable[:cfg.AWS.AZCount], nil
+	}
+	if len(unsupported) > 0 {
+		fix := fmt.Sprintf("set awsEdge %s (a public load balancer)", config.EdgeNone)
+		if len(usable) >= 2 {
+			fix = fmt.Sprintf("set awsAzCount %d, or %s", len(usable), fix)
+		}
+		return nil, fmt.Errorf("awsAzCount: %d availability zones asked for, region %s has %d that CloudFront offers VPC origins in (%v; not %s); %s",
+			cfg.AWS.AZCount, cfg.AWS.Region, len(usable), usable, strings.Join(unsupported, ", "), fix)
+	}
+	return nil, fmt.Errorf("awsAzCount: %d availability zones asked for, region %s offers %d (%v)", cfg.AWS.AZCount, cfg.AWS.Region, len(usable), usable)
+}
+
+// checkVPCOriginSubnets judges a VPC of one's own as pickZones judges the
+// stack's: behind CloudFront, the private subnets (the internal load
+// balancer's) must be in zones CloudFront offers VPC origins in.
+func checkVPCOriginSubnets(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.InvokeOption) error {
+	if cfg.AWS.Edge != config.EdgeCloudFront {
+		return nil
+	}
+	for _, id := range cfg.AWS.PrivateSubnetIDs {
+		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)}, opts...)
+		if err != nil {
+			return fmt.Errorf("awsPrivateSubnetIds: look up %s: %w", id, err)
+		}
+		if !config.VPCOriginZone(cfg.AWS.Region, subnet.AvailabilityZoneId) {
+			return fmt.Errorf("awsPrivateSubnetIds: %s is in %s (%s), a zone CloudFront offers no VPC origins in, and the internal load balancer runs there; use private subnets in other zones, or set awsEdge %s (a public load balancer)",
+				id, subnet.AvailabilityZone, subnet.AvailabilityZoneId, config.EdgeNone)
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+	"github.com/sf-foodtrucks/foodtrucks/infra/internal/esstart"
 )
 
 // Elasticsearch as the web tasks see it: the same name and port as on the
@@ -25,6 +26,18 @@ const (
 	// Fargate waits before SIGKILL.
 	esStopTimeout = 120
 )
+
+// esHealth is the container's health check. The first start on EFS
+// creates the data directory layout; the start period gives it time.
+var esHealth = healthCheck{Command: esLivenessCommand, Interval: 15, Timeout: 10, Retries: 5, StartPeriod: 180}
+
+// esRollout bounds a failing Elasticsearch deployment (rollout.go): one
+// task at a time (desired 1, maximum 100 %), each pulling the image anew.
+var esRollout = rolloutTimeout(taskLife{
+	start:   esTaskStart,
+	verdict: healthVerdict(esHealth),
+	stop:    seconds(esStopTimeout),
+}, failedBatches(1))
 
 // appLongestESCall is the longest the web app waits for one Elasticsearch
 // answer: its client's response-header timeout (webapp/internal/search,
@@ -108,7 +121,7 @@ func (s *Search) useExternal(ctx *pulumi.Context, cfg config.Config, child pulum
 
 func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, storage *Storage, child pulumi.ResourceOption) error {
 	// Two credentials: elastic's stays in this container; the app's user is
-	// created here (esStartCommand) and handed to the web tasks.
+	// created here (esstart.Command) and handed to the web tasks.
 	elastic, err := newSecret(ctx, cfg, "search", "es-password", cfg.ESPassword, child)
 	if err != nil {
 		return err
@@ -129,7 +142,7 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		image = registry.ESImageRef
 		grants.RepositoryARN, grants.PullsFromECR = registry.ESRepositoryARN, true
 	}
-	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", acct, grants, child)
+	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", grants, child)
 	if err != nil {
 		return err
 	}
@@ -138,11 +151,39 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		return err
 	}
 
-	containers := pulumi.All(logGroup.Name, elastic.ValueFrom, app.ValueFrom, image).ApplyT(func(v []any) (string, error) {
+	// The service's settings ECS deploys besides the task definition; the
+	// container carries their digest (deploycheck.go).
+	networkConfig := ecs.ServiceNetworkConfigurationArgs{
+		Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
+		SecurityGroups: pulumi.StringArray{network.SearchSG},
+		AssignPublicIp: pulumi.Bool(false),
+	}
+	serviceConnect := ecs.ServiceServiceConnectConfigurationArgs{
+		Enabled:   pulumi.Bool(true),
+		Namespace: cluster.NamespaceARN,
+		Services: ecs.ServiceServiceConnectConfigurationServiceArray{ecs.ServiceServiceConnectConfigurationServiceArgs{
+			PortName:      pulumi.String(esPortName),
+			DiscoveryName: pulumi.String(esServiceConnectName),
+			ClientAlias: ecs.ServiceServiceConnectConfigurationServiceClientAliasArray{
+				ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs{
+					DnsName: pulumi.String(esServiceConnectName), Port: pulumi.Int(esPort),
+				},
+			},
+			Timeout: ecs.ServiceServiceConnectConfigurationServiceTimeoutArgs{
+				PerRequestTimeoutSeconds: pulumi.Int(int(serviceConnectPerRequestTimeout / time.Second)),
+				IdleTimeoutSeconds:       pulumi.Int(int(serviceConnectIdleTimeout / time.Second)),
+			},
+		}},
+		LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
+	}
+	settings := serviceSettingsDigest(fargatePlatform, networkConfig, serviceConnect)
+
+	containers := pulumi.All(logGroup.Name, elastic.ValueFrom, app.ValueFrom, image, settings).ApplyT(func(v []any) (string, error) {
 		es, err := esContainer(cfg, v[3].(string), v[0].(string), acct.Region, v[1].(string), v[2].(string), storage != nil)
 		if err != nil {
 			return "", err
 		}
+		es.DockerLabels = map[string]string{serviceSettingsLabel: v[4].(string)}
 		return marshalContainers(es)
 	}).(pulumi.StringOutput)
 
@@ -188,34 +229,13 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		DeploymentCircuitBreaker: ecs.ServiceDeploymentCircuitBreakerArgs{
 			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
 		},
-		NetworkConfiguration: ecs.ServiceNetworkConfigurationArgs{
-			Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
-			SecurityGroups: pulumi.StringArray{network.SearchSG},
-			AssignPublicIp: pulumi.Bool(false),
-		},
-		ServiceConnectConfiguration: ecs.ServiceServiceConnectConfigurationArgs{
-			Enabled:   pulumi.Bool(true),
-			Namespace: cluster.NamespaceARN,
-			Services: ecs.ServiceServiceConnectConfigurationServiceArray{ecs.ServiceServiceConnectConfigurationServiceArgs{
-				PortName:      pulumi.String(esPortName),
-				DiscoveryName: pulumi.String(esServiceConnectName),
-				ClientAlias: ecs.ServiceServiceConnectConfigurationServiceClientAliasArray{
-					ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs{
-						DnsName: pulumi.String(esServiceConnectName), Port: pulumi.Int(esPort),
-					},
-				},
-				Timeout: ecs.ServiceServiceConnectConfigurationServiceTimeoutArgs{
-					PerRequestTimeoutSeconds: pulumi.Int(int(serviceConnectPerRequestTimeout / time.Second)),
-					IdleTimeoutSeconds:       pulumi.Int(int(serviceConnectIdleTimeout / time.Second)),
-				},
-			}},
-			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
-		},
-		PropagateTags:        pulumi.String("SERVICE"),
-		EnableEcsManagedTags: pulumi.Bool(true),
-		WaitForSteadyState:   pulumi.Bool(true),
-		Tags:                 componentTags("search", family),
-	}, child, pulumi.DependsOn(dependsOn))
+		NetworkConfiguration:        networkConfig,
+		ServiceConnectConfiguration: serviceConnect,
+		PropagateTags:               pulumi.String("SERVICE"),
+		EnableEcsManagedTags:        pulumi.Bool(true),
+		WaitForSteadyState:          pulumi.Bool(true),
+		Tags:                        componentTags("search", family),
+	}, child, pulumi.DependsOn(dependsOn), serviceTimeouts(esRollout))
 	if err != nil {
 		return err
 	}
@@ -302,7 +322,7 @@ func (s *Search) taskRole(ctx *pulumi.Context, cfg config.Config, acct account, 
 // single-node settings as the local stack, with what Fargate allows, and
 // the app's own user created before Elasticsearch starts.
 func esContainer(cfg config.Config, image, logGroup, region, elasticPassword, appPassword string, persistent bool) (containerDefinition, error) {
-	command, err := esStartCommand(cfg.IndexAlias)
+	command, err := esstart.Command(cfg.IndexAlias)
 	if err != nil {
 		return containerDefinition{}, err
 	}
@@ -342,16 +362,12 @@ func esContainer(cfg config.Config, image, logGroup, region, elasticPassword, ap
 		Environment: env,
 		Secrets: []containerSecret{
 			{Name: "ELASTIC_PASSWORD", ValueFrom: elasticPassword},
-			{Name: esAppPasswordEnv, ValueFrom: appPassword},
+			{Name: esstart.AppPasswordEnv, ValueFrom: appPassword},
 		},
-		MountPoints: mounts,
-		VolumesFrom: []volumeFrom{},
-		Ulimits:     []ulimit{{Name: "nofile", SoftLimit: esNofile, HardLimit: esNofile}},
-		HealthCheck: &healthCheck{
-			Command: esLivenessCommand, Interval: 15, Timeout: 10, Retries: 5,
-			// First start on EFS creates the data directory layout; give it time.
-			StartPeriod: 180,
-		},
+		MountPoints:      mounts,
+		VolumesFrom:      []volumeFrom{},
+		Ulimits:          []ulimit{{Name: "nofile", SoftLimit: esNofile, HardLimit: esNofile}},
+		HealthCheck:      &esHealth,
 		LogConfiguration: awsLogs(logGroup, region, "es"),
 		StopTimeout:      esStopTimeout,
 	}, nil

@@ -486,3 +486,33 @@ func defaultTags(t *testing.T, provider *stacktest.Resource) map[string]any {
 	tags, _ := in(v, "tags").(map[string]any)
 	return tags
 }
+
+// ECS assumes an execution role to pull the image, read the secrets and
+// write the logs; AWS documents that role's trust policy as the service
+// principal alone. aws:SourceAccount and aws:SourceArn are documented for
+// task roles: there they guard against the confused deputy, on an
+// execution role they could keep every task from starting.
+func TestOnlyTaskRolesTrustECSWithSourceConditions(t *testing.T) {
+	p := deployProd(t, efsStorage) // the one choice with a task role
+	trust := func(role string) iamPolicy {
+		return policy(t, str(p.Must(t, "aws:iam/role:Role", name+role).Inputs, "assumeRolePolicy"))
+	}
+	for _, role := range []string{"web-execution", "es-execution"} {
+		doc := trust(role)
+		if len(doc.Statement) != 1 {
+			t.Fatalf("%s trust policy has %d statements", role, len(doc.Statement))
+		}
+		s := doc.Statement[0]
+		if fmt.Sprint(s.Principal) != "map[Service:ecs-tasks.amazonaws.com]" || !slices.Equal(s.Action, []string{"sts:AssumeRole"}) {
+			t.Errorf("%s trusts %v for %v, want ecs-tasks.amazonaws.com for sts:AssumeRole", role, s.Principal, s.Action)
+		}
+		if len(s.Condition) != 0 {
+			t.Errorf("%s trust policy has conditions %v that AWS documents for task roles only", role, s.Condition)
+		}
+	}
+	s := trust("es-task").Statement[0]
+	if fmt.Sprint(s.Condition["StringEquals"]["aws:SourceAccount"]) != testAccount ||
+		fmt.Sprint(s.Condition["ArnLike"]["aws:SourceArn"]) != "arn:aws:ecs:"+testRegion+":"+testAccount+":*" {
+		t.Errorf("task role trust conditions %v, want this account's ECS in %s", s.Condition, testRegion)
+	}
+}

@@ -2,12 +2,15 @@ package aws_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
@@ -507,4 +510,107 @@ func equalJSONish(a, b any) bool {
 		return equalJSONish(conv, bm)
 	}
 	return a == b
+}
+
+// CloudFront offers VPC origins in every us-east-1 zone but use1-az3, and
+// AWS names zones by ID because us-east-1a is a different zone in each
+// account. Behind CloudFront the stack skips the zone whose ID is excluded,
+// whatever its name; without CloudFront it may use it.
+func TestZonesAreChosenByZoneIDWhereCloudFrontOffersVPCOrigins(t *testing.T) {
+	// This account's us-east-1a is use1-az3.
+	zones := map[string]stacktest.InvokeFunc{"aws:index/getAvailabilityZones:getAvailabilityZones": stacktest.Canned(map[string]any{
+		"id": testRegion, "groupNames": []any{testRegion},
+		"names":   []any{"us-east-1a", "us-east-1b", "us-east-1c"},
+		"zoneIds": []any{"use1-az3", "use1-az1", "use1-az2"},
+	})}
+	subnetZones := func(p *prod) []string {
+		var out []string
+		for _, s := range p.OfType("aws:ec2/subnet:Subnet") {
+			if z := str(s.Inputs, "availabilityZone"); !slices.Contains(out, z) {
+				out = append(out, z)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	behind := runProdWith(t, nil, zones)
+	if behind.Err != nil {
+		t.Fatal(behind.Err)
+	}
+	if got := subnetZones(behind); !slices.Equal(got, []string{"us-east-1b", "us-east-1c"}) {
+		t.Errorf("behind CloudFront the subnets are in %v, want us-east-1b and us-east-1c (us-east-1a is use1-az3)", got)
+	}
+	without := runProdWith(t, map[string]any{"awsEdge": "none"}, zones)
+	if without.Err != nil {
+		t.Fatal(without.Err)
+	}
+	if got := subnetZones(without); !slices.Equal(got, []string{"us-east-1a", "us-east-1b"}) {
+		t.Errorf("without CloudFront the subnets are in %v, want the first two zones", got)
+	}
+
+	tooMany := runProdWith(t, map[string]any{"awsAzCount": 3}, zones)
+	want := "awsAzCount: 3 availability zones asked for, region us-east-1 has 2 that CloudFront offers VPC origins in ([us-east-1b us-east-1c]; not us-east-1a (use1-az3)); set awsAzCount 2, or set awsEdge none"
+	if tooMany.Err == nil || !strings.Contains(tooMany.Err.Error(), want) {
+		t.Errorf("three zones behind CloudFront: error %v, want %q", tooMany.Err, want)
+	}
+}
+
+// A failing Elasticsearch rollout must end in ECS's rollback, not in the
+// provider's 20-minute "timeout while waiting for state to become
+// 'tfSTABLE'". At desired 1 the circuit breaker waits for 3 failed tasks,
+// one after the other; each pulls the ~1 GB image (at least two minutes
+// through NAT), runs out its health check's start period and retries, and
+// takes its stop timeout; then the rollback pulls and starts the previous
+// revision. The wait is read from the task definition the stack registers.
+func TestServiceWaitsOutlastAFailingRolloutAndItsRollback(t *testing.T) {
+	p := deployProd(t, nil)
+	es := p.container(t, "es", "es")
+	sec := func(path ...any) time.Duration { return time.Duration(num(es, path...)) * time.Second }
+	verdict := sec("healthCheck", "startPeriod") + time.Duration(num(es, "healthCheck", "retries"))*(sec("healthCheck", "interval")+sec("healthCheck", "timeout"))
+	const pull = 2 * time.Minute
+	attempt := pull + verdict + sec("stopTimeout")
+	floor := 3*attempt + pull + verdict
+
+	for svc, want := range map[string]time.Duration{"es": floor, "web": 20 * time.Minute} {
+		timeouts := p.Must(t, "aws:ecs/service:Service", name+svc).CustomTimeouts
+		for op, raw := range map[string]string{"create": timeouts.Create, "update": timeouts.Update} {
+			d, err := time.ParseDuration(raw)
+			if err != nil || d < want {
+				t.Errorf("%s service %s timeout %q, want at least %v", svc, op, raw, want)
+			}
+		}
+	}
+	t.Logf("a failing Elasticsearch rollout takes at least %v (3 × %v, then %v for the rollback)", floor, attempt, pull+verdict)
+}
+
+// With a VPC of one's own the zones are the given private subnets', where
+// the internal load balancer runs: one in a zone CloudFront offers no VPC
+// origins in fails before anything is registered.
+func TestOwnSubnetsInAZoneWithoutVPCOriginsFailEarly(t *testing.T) {
+	ownVPC := map[string]any{
+		"awsVpcId":            "vpc-0a1b2c3d4e5f60718",
+		"awsPrivateSubnetIds": []any{"subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"},
+	}
+	inAZ3 := map[string]stacktest.InvokeFunc{"aws:ec2/getSubnet:getSubnet": func(args resource.PropertyMap) (resource.PropertyMap, error) {
+		id := args["id"].StringValue()
+		zone, zoneID := "us-east-1a", "use1-az1"
+		if id == "subnet-0bbbbbbbbbbbbbbb2" {
+			zone, zoneID = "us-east-1d", "use1-az3"
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "availabilityZone": zone, "availabilityZoneId": zoneID}), nil
+	}}
+	p := runProdWith(t, ownVPC, inAZ3)
+	want := "awsPrivateSubnetIds: subnet-0bbbbbbbbbbbbbbb2 is in us-east-1d (use1-az3), a zone CloudFront offers no VPC origins in"
+	if p.Err == nil || !strings.Contains(p.Err.Error(), want) || !strings.Contains(p.Err.Error(), "awsEdge none") {
+		t.Fatalf("error %v, want %q and the way out (awsEdge none)", p.Err, want)
+	}
+	if n := len(p.OfType("aws:ec2/securityGroup:SecurityGroup")); n != 0 {
+		t.Errorf("%d security groups registered before the zone was judged", n)
+	}
+	withoutEdge := maps.Clone(ownVPC)
+	withoutEdge["awsEdge"] = "none"
+	withoutEdge["awsPublicSubnetIds"] = []any{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}
+	if p := runProdWith(t, withoutEdge, inAZ3); p.Err != nil {
+		t.Errorf("awsEdge none in the same subnets: %v", p.Err)
+	}
 }

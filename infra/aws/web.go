@@ -3,6 +3,7 @@ package aws
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
@@ -23,15 +24,35 @@ const (
 	// The app drains in-flight requests within seconds; waiting the default
 	// five minutes would only slow every deployment.
 	deregistrationDelaySeconds = 15
+	// The load balancer's health check of a task, and how long ECS ignores
+	// it after the task starts.
+	lbHealthCheckIntervalSeconds  = 15
+	lbUnhealthyThreshold          = 3
+	healthCheckGracePeriodSeconds = 30
 	// Autoscaling targets: average CPU of the web tasks (percent), and
 	// requests per task per minute measured at the load balancer.
 	scaleOnCPUPercent        = 60
 	scaleOnRequestsPerTarget = 1000
 )
 
-// webHealthCommand is the image's own probe: the binary asks
+// webHealth is the image's own probe: the binary asks
 // 127.0.0.1:$PORT/healthz (there is no shell or curl in the image).
-var webHealthCommand = []string{"CMD", "/foodtrucks", "healthcheck"}
+var webHealth = healthCheck{Command: []string{"CMD", "/foodtrucks", "healthcheck"}, Interval: 10, Timeout: 3, Retries: 3, StartPeriod: 10}
+
+// webRollout bounds a failing web deployment (rollout.go): all new tasks
+// start at once (maximum 200 %), so the circuit breaker sees them fail in
+// rounds of the service's size, at the fewest tasks autoscaling allows. A
+// task is found unhealthy by its container check or by the load balancer
+// after the grace period, whichever is later, and is deregistered before
+// it stops.
+func webRollout(minTasks int) time.Duration {
+	lbVerdict := seconds(healthCheckGracePeriodSeconds + lbUnhealthyThreshold*lbHealthCheckIntervalSeconds)
+	return rolloutTimeout(taskLife{
+		start:   webTaskStart,
+		verdict: max(healthVerdict(webHealth), lbVerdict),
+		stop:    seconds(deregistrationDelaySeconds) + fargateStopTimeout,
+	}, failedBatches(minTasks))
+}
 
 // Web is the app's ECS service behind an Application Load Balancer, with
 // autoscaling between awsWebMinTasks and awsWebMaxTasks. The load balancer
@@ -63,7 +84,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 	if err != nil {
 		return nil, err
 	}
-	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "web", acct, executionGrants{
+	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "web", executionGrants{
 		LogGroupARN: logGroup.Arn, SecretARNs: []pulumi.StringOutput{search.Credential.ARN},
 		RepositoryARN: registry.RepositoryARN, PullsFromECR: true,
 	}, child)
@@ -76,7 +97,31 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		return nil, err
 	}
 
-	inputs := []any{registry.ImageRef, logGroup.Name, search.Endpoint, search.Credential.ValueFrom}
+	// The service's settings ECS deploys besides the task definition; the
+	// containers carry their digest (deploycheck.go).
+	networkConfig := ecs.ServiceNetworkConfigurationArgs{
+		Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
+		SecurityGroups: pulumi.StringArray{network.WebSG},
+		AssignPublicIp: pulumi.Bool(false),
+	}
+	loadBalancers := ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
+		TargetGroupArn: targetGroup.Arn,
+		ContainerName:  pulumi.String(webContainerName),
+		ContainerPort:  pulumi.Int(cfg.WebPort),
+	}}
+	var serviceConnect ecs.ServiceServiceConnectConfigurationPtrInput
+	if search.RunsService {
+		// A client of Service Connect: the proxy in each web task resolves
+		// es:9200 to the Elasticsearch tasks.
+		serviceConnect = ecs.ServiceServiceConnectConfigurationArgs{
+			Enabled:          pulumi.Bool(true),
+			Namespace:        cluster.NamespaceARN,
+			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
+		}
+	}
+	settings := serviceSettingsDigest(fargatePlatform, networkConfig, loadBalancers, serviceConnect)
+
+	inputs := []any{registry.ImageRef, logGroup.Name, search.Endpoint, search.Credential.ValueFrom, settings}
 	if search.RunsService {
 		// Elasticsearch first: the web tasks' new definition exists only
 		// once ECS runs this update's Elasticsearch revision, so a rotated
@@ -85,7 +130,9 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		inputs = append(inputs, search.RunningTaskDefinition)
 	}
 	containers := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
-		return marshalContainers(webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string)))
+		web := webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string))
+		web.DockerLabels = map[string]string{serviceSettingsLabel: v[4].(string)}
+		return marshalContainers(web)
 	}).(pulumi.StringOutput)
 
 	family := cfg.Name("web")
@@ -108,37 +155,23 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		DeploymentCircuitBreaker: ecs.ServiceDeploymentCircuitBreakerArgs{
 			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
 		},
-		HealthCheckGracePeriodSeconds: pulumi.Int(30),
-		LoadBalancers: ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
-			TargetGroupArn: targetGroup.Arn,
-			ContainerName:  pulumi.String(webContainerName),
-			ContainerPort:  pulumi.Int(cfg.WebPort),
-		}},
-		NetworkConfiguration: ecs.ServiceNetworkConfigurationArgs{
-			Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
-			SecurityGroups: pulumi.StringArray{network.WebSG},
-			AssignPublicIp: pulumi.Bool(false),
-		},
-		PropagateTags:        pulumi.String("SERVICE"),
-		EnableEcsManagedTags: pulumi.Bool(true),
-		WaitForSteadyState:   pulumi.Bool(true),
-		Tags:                 componentTags("web", family),
+		HealthCheckGracePeriodSeconds: pulumi.Int(healthCheckGracePeriodSeconds),
+		LoadBalancers:                 loadBalancers,
+		NetworkConfiguration:          networkConfig,
+		ServiceConnectConfiguration:   serviceConnect,
+		PropagateTags:                 pulumi.String("SERVICE"),
+		EnableEcsManagedTags:          pulumi.Bool(true),
+		WaitForSteadyState:            pulumi.Bool(true),
+		Tags:                          componentTags("web", family),
 	}
 	dependsOn := append([]pulumi.Resource{executionPolicy}, listeners...)
 	if search.RunsService {
-		// A client of Service Connect: the proxy in each web task resolves
-		// es:9200 to the Elasticsearch tasks.
-		serviceArgs.ServiceConnectConfiguration = ecs.ServiceServiceConnectConfigurationArgs{
-			Enabled:          pulumi.Bool(true),
-			Namespace:        cluster.NamespaceARN,
-			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
-		}
 		// Like depends_on in compose: the web tasks start once ES is steady.
 		dependsOn = append(dependsOn, search.Service)
 	}
 	service, err := ecs.NewService(ctx, family, serviceArgs, child, pulumi.DependsOn(dependsOn),
 		// Autoscaling owns the running count after the first deployment.
-		pulumi.IgnoreChanges([]string{"desiredCount"}))
+		pulumi.IgnoreChanges([]string{"desiredCount"}), serviceTimeouts(webRollout(cfg.AWS.WebMinTasks)))
 	if err != nil {
 		return nil, err
 	}
@@ -213,10 +246,10 @@ func (w *Web) loadBalancer(ctx *pulumi.Context, cfg config.Config, network *Netw
 			Protocol:           pulumi.String("HTTP"),
 			Port:               pulumi.String("traffic-port"),
 			Matcher:            pulumi.String("200"),
-			Interval:           pulumi.Int(15),
+			Interval:           pulumi.Int(lbHealthCheckIntervalSeconds),
 			Timeout:            pulumi.Int(5),
 			HealthyThreshold:   pulumi.Int(2),
-			UnhealthyThreshold: pulumi.Int(3),
+			UnhealthyThreshold: pulumi.Int(lbUnhealthyThreshold),
 		},
 		Tags: componentTags("web", albName),
 	}, child)
@@ -349,7 +382,7 @@ func webContainer(cfg config.Config, search *Search, image, logGroup, region, es
 		MountPoints:      []mountPoint{},
 		VolumesFrom:      []volumeFrom{},
 		LinuxParameters:  &linuxParameters{Capabilities: &kernelCapabilities{Drop: []string{"ALL"}}},
-		HealthCheck:      &healthCheck{Command: webHealthCommand, Interval: 10, Timeout: 3, Retries: 3, StartPeriod: 10},
+		HealthCheck:      &webHealth,
 		LogConfiguration: awsLogs(logGroup, region, "web"),
 	}
 }

@@ -60,6 +60,29 @@ const (
 	maxAZs = 6
 )
 
+// vpcOriginRegions are the regions CloudFront offers VPC origins in, each
+// with the zones, by AZ ID, it does not offer them in (CloudFront Developer
+// Guide, "Supported AWS Regions for VPC origins"). An AZ name such as
+// us-east-1a is a different zone in every account; the ID is the zone.
+var vpcOriginRegions = map[string][]string{
+	"us-east-1": {"use1-az3"}, "us-east-2": nil, "us-west-1": {"usw1-az2"}, "us-west-2": nil,
+	"af-south-1": nil, "ap-east-1": nil, "ap-east-2": nil, "ap-south-1": nil, "ap-south-2": nil,
+	"ap-northeast-1": {"apne1-az3"}, "ap-northeast-2": nil, "ap-northeast-3": nil,
+	"ap-southeast-1": nil, "ap-southeast-2": nil, "ap-southeast-3": nil, "ap-southeast-4": nil,
+	"ap-southeast-5": nil, "ap-southeast-7": nil,
+	"ca-central-1": {"cac1-az3"}, "ca-west-1": nil,
+	"eu-central-1": nil, "eu-central-2": nil, "eu-north-1": nil, "eu-south-1": nil, "eu-south-2": nil,
+	"eu-west-1": nil, "eu-west-2": nil, "eu-west-3": nil,
+	"il-central-1": nil, "me-central-1": nil, "me-south-1": nil, "mx-central-1": nil, "sa-east-1": nil,
+}
+
+// VPCOriginZone reports whether CloudFront offers VPC origins in the zone
+// with this AZ ID of region.
+func VPCOriginZone(region, zoneID string) bool {
+	except, ok := vpcOriginRegions[region]
+	return ok && !slices.Contains(except, zoneID)
+}
+
 // fargateSize is one Fargate CPU size and the task memory it takes.
 type fargateSize struct {
 	cpu                  int
@@ -233,6 +256,10 @@ func (c Config) validateAWSEdge() []error {
 		if a.Edge == EdgeCloudFront && a.DomainName == "" {
 			add("awsCertificateArn: set, but awsDomainName is not; with awsEdge %s the certificate serves your domain (https://<id>.cloudfront.net needs none): set awsDomainName or remove the certificate", EdgeCloudFront)
 		}
+	}
+	if _, ok := vpcOriginRegions[a.Region]; a.Edge == EdgeCloudFront && a.Region != "" && !ok {
+		add("awsEdge: %s puts a CloudFront VPC origin in aws:region %s, where CloudFront does not offer VPC origins; deploy to a region that has them (us-east-1, eu-central-1 and others: CloudFront Developer Guide, \"Supported AWS Regions for VPC origins\"), or set awsEdge %s (a public load balancer)",
+			EdgeCloudFront, a.Region, EdgeNone)
 	}
 	if a.WAF && a.Edge != EdgeCloudFront {
 		add("awsWaf: true needs awsEdge %s (the web ACL is attached to the CloudFront distribution)", EdgeCloudFront)

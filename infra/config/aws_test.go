@@ -45,6 +45,9 @@ func TestValidateAWSAcceptsTheProdDefaultsAndSensibleVariations(t *testing.T) {
 			c.AWS.DomainName, c.AWS.CertificateARN = "trucks.example.org", certificateIn("us-east-1")
 		},
 		"CloudFront with WAF": func(c *Config) { c.AWS.WAF = true },
+		"no edge where CloudFront has no VPC origins": func(c *Config) {
+			c.AWS.Region, c.AWS.Edge = "us-gov-west-1", EdgeNone
+		},
 		"no edge, certificate in region": func(c *Config) {
 			c.AWS.Edge, c.AWS.CertificateARN = EdgeNone, certificateIn("us-east-1")
 		},
@@ -138,6 +141,8 @@ func TestValidateAWSNamesTheKeyAndWhatIsAllowed(t *testing.T) {
 			c.AWS.WebCPU, c.AWS.WebMemoryMB, c.SearchCacheMB = 256, 512, 300
 		}, "searchCacheMb: 300 is more than half of the web app's memory (512 MiB: awsWebMemoryMb 512); use at most 256, or raise awsWebMemoryMb"},
 		{"min tasks zero", func(c *Config) { c.AWS.WebMinTasks = 0 }, "awsWebMinTasks: 0 must be at least 1"},
+		{"CloudFront where VPC origins are not offered", func(c *Config) { c.AWS.Region = "us-gov-west-1" },
+			"awsEdge: cloudfront puts a CloudFront VPC origin in aws:region us-gov-west-1, where CloudFront does not offer VPC origins; deploy to a region that has them"},
 		{"max below min", func(c *Config) { c.AWS.WebMaxTasks = 1 }, "awsWebMaxTasks: 1 is below awsWebMinTasks 2"},
 		{"replicas below min", func(c *Config) { c.WebReplicas = 1 }, "webReplicas: 1 (the initial task count) must lie between awsWebMinTasks 2 and awsWebMaxTasks 6"},
 		{"replicas above max", func(c *Config) { c.WebReplicas = 7 }, "webReplicas: 7 (the initial task count) must lie between awsWebMinTasks 2 and awsWebMaxTasks 6"},

@@ -60,6 +60,17 @@ var containerReadBack = map[string]readBackRule{
 	// destroy_grace_seconds are not read either.
 	"envs": notReadBack, "labels": notReadBack, "networksAdvanced": notReadBack, "volumes": notReadBack,
 	"wait": notReadBack, "waitTimeout": notReadBack, "destroyGraceSeconds": notReadBack,
+	// d.Set("command", container.Config.Cmd): the engine keeps a given
+	// command as it is, so a list of strings reads back unchanged.
+	"command": func(_ *stacktest.Resource, v any) []string {
+		args, _ := v.([]any)
+		for _, a := range args {
+			if _, ok := a.(string); !ok {
+				return []string{fmt.Sprintf("command %v: a list of strings", v)}
+			}
+		}
+		return nil
+	},
 	// d.Set("memory", HostConfig.Memory/1024/1024)
 	"memory": wholeMegabytes("memory"),
 	// d.Set("memory_swap", HostConfig.MemorySwap/1024/1024). Optional, not

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+	"github.com/sf-foodtrucks/foodtrucks/infra/internal/esstart"
 )
 
 // SearchAlias is the name the web containers reach Elasticsearch by, on the
@@ -78,6 +79,15 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage
 		DestroyGraceSeconds: pulumi.Int(30),
 		Labels:              containerLabels(cfg, "search"),
 	}
+	if cfg.ESSecurity {
+		// The web app's own user and role, made as in prod: the web
+		// containers never get elastic's password.
+		command, err := esstart.Command(cfg.IndexAlias)
+		if err != nil {
+			return nil, err
+		}
+		args.Command = pulumi.ToStringArray(command)
+	}
 	if cfg.Local.ESPublishPort > 0 {
 		args.Ports = docker.ContainerPortArray{docker.ContainerPortArgs{
 			Internal: pulumi.Int(esPort),
@@ -109,8 +119,9 @@ func esUlimits(noFile int) docker.ContainerUlimitArray {
 
 // searchEnv configures a single node. With security off (the dev default,
 // as in the original app) anyone on the private network may query it; with
-// security on, the elastic user's password comes from the stack secret and
-// the environment is stored as a secret. HTTP stays plain either way: the
+// security on, the elastic user's password comes from the stack secret,
+// the app user's (derived from it) goes to the start script, and the
+// environment is stored as a secret. HTTP stays plain either way: the
 // traffic never leaves the bridge network, and the web app's URL is the
 // same http://es:9200 as in prod.
 func searchEnv(cfg config.Config) pulumi.StringArrayInput {
@@ -127,7 +138,7 @@ func searchEnv(cfg config.Config) pulumi.StringArrayInput {
 	if !cfg.ESSecurity {
 		return pulumi.ToStringArray(env)
 	}
-	env = append(env, "ELASTIC_PASSWORD="+cfg.ESPassword)
+	env = append(env, "ELASTIC_PASSWORD="+cfg.ESPassword, esstart.AppPasswordEnv+"="+cfg.ESAppPassword())
 	return pulumi.ToSecret(pulumi.ToStringArray(env)).(pulumi.StringArrayOutput)
 }
 

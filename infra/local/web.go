@@ -176,7 +176,8 @@ func webEnv(cfg config.Config) pulumi.StringArrayInput {
 	if !cfg.ESSecurity {
 		return pulumi.ToStringArray(env)
 	}
-	env = append(env, "ES_USERNAME=elastic", "ES_PASSWORD="+cfg.ESPassword)
+	// The app's own user (search.go), as in prod.
+	env = append(env, "ES_USERNAME="+config.ESAppUser, "ES_PASSWORD="+cfg.ESAppPassword())
 	return pulumi.ToSecret(pulumi.ToStringArray(env)).(pulumi.StringArrayOutput)
 }
 

@@ -39,9 +39,9 @@ func ECSServiceRuns(region string, rev func(service string) int) InvokeFunc {
 // shaped like the AWS provider's results: the region's first azCount
 // availability zones, a caller identity in account 123456789012, the region,
 // an ECR authorization token, ECS services that run the task definition
-// revision the program registered (a deployment that succeeded), and a
+// revision the program registered (a deployment that succeeded), a
 // security group looked up by name (the one CloudFront creates for VPC
-// origins), found in the VPC asked for.
+// origins), found in the VPC asked for, and subnets looked up by ID.
 func AWSInvokes(region string, azCount int) map[string]InvokeFunc {
 	var names, ids []any
 	for i := range azCount {
@@ -77,6 +77,14 @@ func AWSInvokes(region string, azCount int) map[string]InvokeFunc {
 			"expiresAt":          "2030-01-01T00:00:00Z",
 		}),
 		"aws:ecs/getService:getService": ECSServiceRuns(region, func(string) int { return MockTaskDefinitionRevision }),
+		// A subnet looked up by ID is in the region's first zone.
+		"aws:ec2/getSubnet:getSubnet": func(args resource.PropertyMap) (resource.PropertyMap, error) {
+			id := args["id"].StringValue()
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"id": id, "availabilityZone": names[0], "availabilityZoneId": ids[0],
+				"arn": "arn:aws:ec2:" + region + ":" + account + ":subnet/" + id,
+			}), nil
+		},
 	}
 }
 

@@ -35,6 +35,9 @@ type Resource struct {
 	DeleteBeforeReplace bool
 	IgnoreChanges       []string
 	Provider            string
+	// CustomTimeouts are the resource option pulumi.Timeouts, as Go
+	// durations ("45m"); empty where the provider's default applies.
+	CustomTimeouts struct{ Create, Update, Delete string }
 }
 
 // Recorder is the mock resource monitor: it records every resource, answers
@@ -45,6 +48,7 @@ type Recorder struct {
 	resources []*Resource
 	invokes   map[string]InvokeFunc
 	outputs   OutputsFunc
+	unknown   func(r *Resource) []string // outputs left unknown (preview only)
 	calls     []string
 }
 
@@ -80,6 +84,9 @@ func (r *Recorder) NewResource(a pulumi.MockResourceArgs) (string, resource.Prop
 		res.RetainOnDelete = rpc.GetRetainOnDelete()
 		res.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		res.IgnoreChanges = rpc.GetIgnoreChanges()
+		if ct := rpc.GetCustomTimeouts(); ct != nil {
+			res.CustomTimeouts.Create, res.CustomTimeouts.Update, res.CustomTimeouts.Delete = ct.GetCreate(), ct.GetUpdate(), ct.GetDelete()
+		}
 		res.URN = r.urn(rpc.GetParent(), a.TypeToken, a.Name)
 	}
 	if parent := resource.URN(res.ParentURN); parent != "" && parent.QualifiedType() != resource.RootStackType {
@@ -97,6 +104,13 @@ func (r *Recorder) NewResource(a pulumi.MockResourceArgs) (string, resource.Prop
 	if r.outputs != nil {
 		for k, v := range r.outputs(res) {
 			outputs[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
+	}
+	if r.unknown != nil {
+		// In preview the SDK resolves an output the engine did not return
+		// as unknown.
+		for _, k := range r.unknown(res) {
+			delete(outputs, resource.PropertyKey(k))
 		}
 	}
 	if !a.Custom {

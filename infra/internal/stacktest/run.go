@@ -27,6 +27,12 @@ type Options struct {
 	Invokes map[string]InvokeFunc
 	// Outputs adds outputs to resources the Docker defaults do not cover.
 	Outputs OutputsFunc
+
+	// Preview runs the program as `pulumi preview` does (ctx.DryRun()).
+	// Unknown then names the outputs of a resource the engine does not
+	// know yet (those of a resource it is going to replace).
+	Preview bool
+	Unknown func(r *Resource) []string
 }
 
 // MockEnginePlatform is the localPlatform every mocked run gets unless the
@@ -64,11 +70,12 @@ func RunProgram(t testing.TB, o Options, program pulumi.RunFunc) *Run {
 	if err != nil {
 		t.Fatalf("merging the %s stack's config: %v", o.Stack, err)
 	}
-	rec := &Recorder{stack: o.Stack, invokes: o.Invokes, outputs: o.Outputs}
+	rec := &Recorder{stack: o.Stack, invokes: o.Invokes, outputs: o.Outputs, unknown: o.Unknown}
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = cfg.Values
 		info.ConfigSecretKeys = cfg.SecretKeys
 		info.RootDirectory = root
+		info.DryRun = o.Preview
 	}
 	err = pulumi.RunErr(program, pulumi.WithMocks(Project, o.Stack, rec), withConfig)
 	return &Run{Recorder: rec, Config: cfg, Err: err}
