@@ -130,7 +130,10 @@ func TestTheCLIHandsTheProgramTheConfigTheMocksHarnessBuilds(t *testing.T) {
 			if err := json.Unmarshal([]byte(res.Outputs["config"].Value.(string)), &viaCLI); err != nil {
 				t.Fatal(err)
 			}
-			run := stacktest.RunProgram(t, stacktest.Options{Stack: tc.stack, Secrets: tc.secrets}, configProbe(keys, &viaMocks))
+			// The clone's own project; and localPlatform as the CLI gives it (empty), not
+			// the mocked runs' stand-in for the engine's answer.
+			run := stacktest.RunProgram(t, stacktest.Options{Stack: tc.stack, Root: clone.Dir, Secrets: tc.secrets,
+				Overrides: map[string]any{"localPlatform": ""}}, configProbe(keys, &viaMocks))
 			if run.Err != nil {
 				t.Fatalf("the same program under mocks: %v", run.Err)
 			}

@@ -35,6 +35,7 @@ func RepoRoot() (string, error) { return repotest.Root() }
 
 // Config is a stack's configuration as the CLI hands it to a program.
 type Config struct {
+	Project    string            // Pulumi.yaml's name: the namespace of the project's keys
 	Values     map[string]string // "namespace:key" → value; arrays and objects as JSON
 	SecretKeys []string          // "namespace:key" of every secret value
 }
@@ -75,6 +76,7 @@ func StackConfig(root, stackFile string, overrides map[string]any, secrets map[s
 	if err := readYAML(filepath.Join(root, "Pulumi.yaml"), &proj); err != nil {
 		return c, err
 	}
+	c.Project = proj.Name
 	if proj.Name == "" {
 		//lint:ignore ST1005 the message starts with a file name
 		return c, fmt.Errorf("Pulumi.yaml names no project")

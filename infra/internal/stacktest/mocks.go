@@ -43,6 +43,7 @@ type Resource struct {
 // Recorder is the mock resource monitor: it records every resource, answers
 // invokes with canned results and gives resources plausible outputs.
 type Recorder struct {
+	project   string
 	stack     string
 	mu        sync.Mutex
 	resources []*Resource
@@ -166,7 +167,7 @@ func (r *Recorder) urn(parent, typ, name string) string {
 	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
 		parentType = p.QualifiedType()
 	}
-	return string(resource.NewURN(tokens.QName(r.stack), tokens.PackageName(Project), parentType, tokens.Type(typ), name))
+	return string(resource.NewURN(tokens.QName(r.stack), tokens.PackageName(r.project), parentType, tokens.Type(typ), name))
 }
 
 // plain turns inputs into plain Go values, unwrapping secrets and noting

@@ -15,6 +15,9 @@ import (
 // Options describe one mocked run.
 type Options struct {
 	Stack string // "dev" or "prod": selects Pulumi.<stack>.yaml
+	// Root is the project's folder (Pulumi.yaml, the stack files); empty
+	// means this repository. A test clone's has a project name of its own.
+	Root string
 
 	// StackFile replaces <root>/Pulumi.<Stack>.yaml (e.g. a broken copy).
 	StackFile string
@@ -52,9 +55,12 @@ type Run struct {
 // PULUMI_CONFIG_SECRET_KEYS fill, so tests may run in parallel.
 func RunProgram(t testing.TB, o Options, program pulumi.RunFunc) *Run {
 	t.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
+	root := o.Root
+	if root == "" {
+		var err error
+		if root, err = RepoRoot(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	stackFile := o.StackFile
 	if stackFile == "" {
@@ -70,14 +76,14 @@ func RunProgram(t testing.TB, o Options, program pulumi.RunFunc) *Run {
 	if err != nil {
 		t.Fatalf("merging the %s stack's config: %v", o.Stack, err)
 	}
-	rec := &Recorder{stack: o.Stack, invokes: o.Invokes, outputs: o.Outputs, unknown: o.Unknown}
+	rec := &Recorder{project: cfg.Project, stack: o.Stack, invokes: o.Invokes, outputs: o.Outputs, unknown: o.Unknown}
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = cfg.Values
 		info.ConfigSecretKeys = cfg.SecretKeys
 		info.RootDirectory = root
 		info.DryRun = o.Preview
 	}
-	err = pulumi.RunErr(program, pulumi.WithMocks(Project, o.Stack, rec), withConfig)
+	err = pulumi.RunErr(program, pulumi.WithMocks(cfg.Project, o.Stack, rec), withConfig)
 	return &Run{Recorder: rec, Config: cfg, Err: err}
 }
 
