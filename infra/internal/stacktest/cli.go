@@ -178,7 +178,7 @@ func (c *Clone) renameProject() error {
 	}
 	named := regexp.MustCompile(`(?m)^name: `+Project+`$`).ReplaceAllString(string(b), "name: "+c.Project)
 	if named == string(b) {
-		return fmt.Errorf("Pulumi.yaml of the clone names no project %q", Project)
+		return fmt.Errorf("the clone's Pulumi.yaml names no project %q", Project)
 	}
 	if err := os.WriteFile(project, []byte(named), 0o644); err != nil {
 		return err
