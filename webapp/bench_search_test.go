@@ -25,8 +25,8 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // The search benchmark (make bench-search): the real node with the city's
@@ -202,7 +202,7 @@ func TestBenchSearch(t *testing.T) {
 		conc = n
 	}
 	node := esnode.Shared(t)
-	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	data := repo.SampleData(t, "sf-mobile-food-permits.json")
 	words := foodWords(t, data, benchMixWords)
 
 	alias := "bench-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)

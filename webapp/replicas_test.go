@@ -13,8 +13,8 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/httpapi"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 const replicaCount = 3
@@ -128,7 +128,7 @@ func checkWatch(t *testing.T, w *aliasWatch, what string) {
 // one server alone answers.
 func TestReplicasLoadOnceAndAgree(t *testing.T) {
 	node := esnode.Shared(t)
-	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	data := repo.SampleData(t, "sf-mobile-food-permits.json")
 	const query = "q=tacos"
 	want := referenceLocations(t, node.URL, data, query)
 	alias := uniqueAlias("ft-replicas")
@@ -177,7 +177,7 @@ func TestReplicasLoadOnceAndAgree(t *testing.T) {
 // interval, not once per server and interval.
 func TestReplicasRefreshOncePerInterval(t *testing.T) {
 	node := esnode.Shared(t)
-	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	data := repo.SampleData(t, "sf-mobile-food-permits.json")
 	const query = "q=tacos"
 	want := referenceLocations(t, node.URL, data, query)
 	alias := uniqueAlias("ft-refresh")

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 type shrinkStats struct {
@@ -52,7 +52,7 @@ func (r *replica) waitStats(t *testing.T, what string, cond func(shrinkStats) bo
 // must say so; `serve -reload` and LOAD_ALLOW_SHRINK=1 let it through.
 func TestShrinkGuard(t *testing.T) {
 	node := esnode.Shared(t)
-	full := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	full := repo.SampleData(t, "sf-mobile-food-permits.json")
 	raw, err := os.ReadFile(full)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // reference is what encode writes for v: encoding/json, no HTML escaping.
@@ -39,7 +39,7 @@ func checkSame(t testing.TB, res foodtrucks.SearchResult) {
 // Tried: every permit of the city's sample data grouped into one answer,
 // as a text search and as a geo search (distances), against encoding/json.
 func TestAppendResultMatchesEncodingJSONOnTheCityData(t *testing.T) {
-	f, err := os.Open(repotest.SampleData(t, "sf-mobile-food-permits.json"))
+	f, err := os.Open(repo.SampleData(t, "sf-mobile-food-permits.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

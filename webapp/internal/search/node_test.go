@@ -31,8 +31,8 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // unionSquare is the centre of the geo flows: downtown, where trucks are dense.
@@ -133,7 +133,7 @@ func TestRealNode(t *testing.T) {
 		timed(t)
 		orig := "ft-orig-" + runID
 		t.Cleanup(func() { esnode.DeleteIndices(t, es.url, orig) })
-		raw, err := os.ReadFile(repotest.SampleData(t, "sf-mobile-food-permits.json"))
+		raw, err := os.ReadFile(repo.SampleData(t, "sf-mobile-food-permits.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -418,7 +418,7 @@ func checkLoaded(t *testing.T, es *rawES, c *search.Client, res search.LoadResul
 
 func readSample(t *testing.T, name string) []foodtrucks.Permit {
 	t.Helper()
-	path := repotest.SampleData(t, name)
+	path := repo.SampleData(t, name)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,11 +14,10 @@ import (
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden request files in testdata/")
 
 // fixedClock hands out the same instant until advanced, so versioned index
 // names in golden files are stable.
@@ -104,29 +102,11 @@ func fixturePermits() []foodtrucks.Permit {
 	}
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-// JSON bodies are indented (one JSON value per line for NDJSON) so diffs
-// are readable.
+// golden compares got, indented (one JSON value per line for NDJSON) so
+// diffs are readable, with testdata/name.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	got = prettyBody(t, got)
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("request body differs from %s (go test -update rewrites it after review)\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	repo.Golden(t, filepath.Join("testdata", name), prettyBody(t, got))
 }
 
 func prettyBody(t *testing.T, body []byte) []byte {
