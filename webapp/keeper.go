@@ -70,7 +70,7 @@ type keeperEngine interface {
 	State(ctx context.Context) (search.AliasState, error)
 	AcquireLease(ctx context.Context, holder string, ttl time.Duration) (*search.Lease, error)
 	Lease(ctx context.Context) (search.LeaseInfo, bool, error)
-	LoadUnder(ctx context.Context, lease *search.Lease, p []foodtrucks.Permit) (search.LoadResult, error)
+	Load(ctx context.Context, lease *search.Lease, p []foodtrucks.Permit) (search.LoadResult, error)
 	DeleteOrphans(ctx context.Context, leaseFree func(context.Context) (bool, error)) ([]string, error)
 	DocumentCopies() search.CopyStats
 }
@@ -319,7 +319,7 @@ func (k *keeper) load(ctx context.Context, lease *search.Lease, st search.AliasS
 		k.setErr(err)
 		return err
 	}
-	res, err := k.es.LoadUnder(ctx, lease, rows)
+	res, err := k.es.Load(ctx, lease, rows)
 	if err != nil {
 		k.setErr(err)
 		return err

@@ -33,7 +33,7 @@ func referenceLocations(t *testing.T, esURL, data, query string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Load(context.Background(), rows); err != nil {
+	if _, err := c.Load(context.Background(), nil, rows); err != nil {
 		t.Fatal(err)
 	}
 	v, _ := url.ParseQuery(query)

@@ -368,7 +368,7 @@ func preload(t *testing.T, es *appEngine, permits []foodtrucks.Permit) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Load(context.Background(), permits)
+	res, err := c.Load(context.Background(), nil, permits)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,9 +132,7 @@ func (c *Client) State(ctx context.Context) (AliasState, error) {
 		if !ok { // deleted between the two reads
 			continue
 		}
-		if c.versionRE.MatchString(name) {
-			ix.Created = c.versionTime(name)
-		}
+		ix.Created, _ = c.versionTime(name)
 		st.Indices = append(st.Indices, ix)
 	}
 	return st, nil
@@ -142,15 +140,6 @@ func (c *Client) State(ctx context.Context) (AliasState, error) {
 
 func (c *Client) indexExists(ctx context.Context, name string) (bool, error) {
 	return c.exists(ctx, esapi.IndicesExistsRequest{Index: []string{name}, ExpandWildcards: "all"}, "/"+name)
-}
-
-// versionTime is the time in a version's name.
-func (c *Client) versionTime(name string) time.Time {
-	t, err := time.Parse(indexTimeLayout, strings.TrimPrefix(name, c.alias+"-"))
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 // aliasSwapAnswer is the body of a successful POST /_aliases. Elasticsearch

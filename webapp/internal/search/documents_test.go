@@ -44,7 +44,7 @@ func startLoaded(t *testing.T, clock *fixedClock) (*engine, *search.Client, sear
 	t.Helper()
 	es := startEngine(t, "")
 	c := newClient(t, es, clock)
-	loaded, err := c.Load(context.Background(), fixturePermits())
+	loaded, err := c.Load(context.Background(), nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestHitsAreCompletedFromTheIndexThatAnswered(t *testing.T) {
 	renamed[0].Applicant, renamed[0].Address = "Tacos La Segunda", "9 VALENCIA ST"
 	renamed[1].Applicant = "Tacos La Segunda"
 	clock.t = clock.t.Add(time.Minute)
-	second, err := c.Load(ctx, renamed)
+	second, err := c.Load(ctx, nil, renamed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestDocumentsAreReadInPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	loaded, err := c.Load(ctx, fixturePermits())
+	loaded, err := c.Load(ctx, nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}

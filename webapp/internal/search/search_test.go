@@ -144,7 +144,7 @@ func TestLoadSendsGoldenRequests(t *testing.T) {
 	c := newClient(t, es, clock)
 	ctx := context.Background()
 
-	first, err := c.Load(ctx, fixturePermits())
+	first, err := c.Load(ctx, nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestLoadSendsGoldenRequests(t *testing.T) {
 
 	es.ResetRequests()
 	clock.t = clock.t.Add(24 * time.Hour)
-	second, err := c.Load(ctx, fixturePermits()[:2])
+	second, err := c.Load(ctx, nil, fixturePermits()[:2])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestQueryShapesAreGolden(t *testing.T) {
 	es := startEngine(t, goldenAlias)
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
 	c := newClient(t, es, clock)
-	loaded, err := c.Load(context.Background(), fixturePermits())
+	loaded, err := c.Load(context.Background(), nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestSearchBehaviour(t *testing.T) {
 	es := startEngine(t, "")
 	c := newClient(t, es, &fixedClock{time.Now()})
 	ctx := context.Background()
-	if _, err := c.Load(ctx, fixturePermits()); err != nil {
+	if _, err := c.Load(ctx, nil, fixturePermits()); err != nil {
 		t.Fatal(err)
 	}
 	names := func(r foodtrucks.SearchResult) []string {
@@ -361,7 +361,7 @@ func TestFailedLoadKeepsServingTheOldAlias(t *testing.T) {
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
 	c := newClient(t, es, clock)
 	ctx := context.Background()
-	first, err := c.Load(ctx, fixturePermits())
+	first, err := c.Load(ctx, nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestFailedLoadKeepsServingTheOldAlias(t *testing.T) {
 	// then the node rejects the rest of the second batch.
 	es.Inject(esfault.RejectBulkItemsAfter(4))
 	clock.t = clock.t.Add(time.Hour)
-	_, err = c.Load(ctx, fixturePermits())
+	_, err = c.Load(ctx, nil, fixturePermits())
 	if err == nil || !strings.Contains(err.Error(), "es_rejected_execution_exception") {
 		t.Fatalf("load with rejected items: err %v, want a failure naming the rejection", err)
 	}
@@ -399,7 +399,7 @@ func TestEngineFaults(t *testing.T) {
 	if _, err := c.Search(ctx, search.Query{Text: "tacos"}); !errors.Is(err, search.ErrNotLoaded) {
 		t.Errorf("Search before any load: %v, want ErrNotLoaded", err)
 	}
-	if _, err := c.Load(ctx, fixturePermits()); err != nil {
+	if _, err := c.Load(ctx, nil, fixturePermits()); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Ready(ctx); err != nil {
