@@ -389,7 +389,7 @@ func TestRunServesAnExistingAliasWithoutReloading(t *testing.T) {
 	if st, res := a.search(t, "q=pies"); st != 200 || res.Hits != 1 {
 		t.Fatalf("existing alias: %d %+v", st, res)
 	}
-	// Readiness only needs the alias; the keeper decides in its own time
+	// Readiness only needs the alias; the refresher decides in its own time
 	// whether a load is due, so wait for its word before judging it.
 	a.waitFor(t, "the decision not to reload to be logged", func() bool {
 		return strings.Contains(a.log.String(), "serving it without reloading")

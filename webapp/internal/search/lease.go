@@ -26,6 +26,11 @@ var ErrLeaseLost = errors.New("the load lease was taken over by another web task
 
 const leaseDocID = "load"
 
+// Renewer is a held lease as a load sees it: *Lease, or a stand-in.
+type Renewer interface {
+	Renew(ctx context.Context) error
+}
+
 // Lease is a held load lease.
 type Lease struct {
 	c           *Client

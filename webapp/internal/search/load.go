@@ -35,7 +35,7 @@ type LoadResult struct {
 // right before the alias swap, a lost lease abandons the load, and the load
 // deletes every version but its own, since under the lease no other load
 // can be in progress. Without the lease, only the versions it replaced go.
-func (c *Client) Load(ctx context.Context, lease *Lease, permits []foodtrucks.Permit) (LoadResult, error) {
+func (c *Client) Load(ctx context.Context, lease Renewer, permits []foodtrucks.Permit) (LoadResult, error) {
 	c.loadMu.Lock()
 	defer c.loadMu.Unlock()
 	start := time.Now()
