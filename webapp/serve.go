@@ -109,9 +109,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Stats:   statsSource{alias: cfg.Index, es: client, refresher: refresher},
 		UI:      ui.Handler(ui.Options{Dir: cfg.UIDir}),
 		Version: version,
+
+		SearchTimeout: search.SearchTimeout,
 	}
 	if cfg.CacheMB > 0 {
-		deps.Cache = httpapi.NewResultCache(cfg.CacheMB << 20)
+		deps.Cache = httpapi.NewResultCache(cfg.CacheMB<<20, client.ServedIndex)
 	}
 	if cfg.MaxInFlight > 0 {
 		deps.Gate = httpapi.NewSearchGate(cfg.MaxInFlight, cfg.QueueWait)

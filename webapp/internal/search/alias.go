@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
 // IndexState is one index behind the alias.
@@ -53,6 +55,9 @@ type AliasProblem struct {
 }
 
 func (p *AliasProblem) Error() string { return p.What + "; " + p.Advice }
+
+// Is makes an AliasProblem the domain's ErrNeedsOperator.
+func (p *AliasProblem) Is(target error) bool { return target == foodtrucks.ErrNeedsOperator }
 
 // Problem reports a state that needs an operator: an index named like the
 // alias, a closed index behind it, an index this app did not make, or more

@@ -80,12 +80,12 @@ func TestHitsAreCompletedFromTheIndexThatAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, index, err := c.SearchIndex(ctx, search.Query{Text: "tacos"})
+	res, err := c.Search(ctx, search.Query{Text: "tacos"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if index != second.Index {
-		t.Errorf("answered by %q, want the new version %s", index, second.Index)
+	if res.Version != second.Index {
+		t.Errorf("answered by %q, want the new version %s", res.Version, second.Index)
 	}
 	if got, want := branchAddresses(res), []string{"Tacos La Segunda @ 2000 FOLSOM ST", "Tacos La Segunda @ 9 VALENCIA ST"}; !slices.Equal(got, want) {
 		t.Errorf("after the swap: got %q, want %q", got, want)

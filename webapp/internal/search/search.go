@@ -22,15 +22,18 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
-// ErrUnavailable means Elasticsearch could not be reached or answered with a
-// server-side failure. Callers answer 503 and try again later.
-var ErrUnavailable = errors.New("search engine unavailable")
-
-// ErrNotLoaded means Elasticsearch answers but the alias does not exist yet:
-// no load has completed.
-var ErrNotLoaded = errors.New("no data loaded yet")
+// ErrUnavailable (Elasticsearch could not be reached or answered with a
+// server-side failure) and ErrNotLoaded (it answers, but the alias does not
+// exist yet) are the domain's error kinds.
+var (
+	ErrUnavailable = foodtrucks.ErrUnavailable
+	ErrNotLoaded   = foodtrucks.ErrNotLoaded
+)
 
 // Options configures a Client. Only URL and Alias are required.
 type Options struct {
@@ -66,8 +69,8 @@ type Client struct {
 	now           func() time.Time
 	versionRE     *regexp.Regexp
 
-	current   indexReads     // CurrentIndex's shared reads
-	documents documentCopies // the documents searches complete hits from
+	documents  documentCopies     // the documents searches complete hits from
+	aliasReads singleflight.Group // ServedIndex's shared reads
 
 	loadMu          sync.Mutex // one load at a time per process
 	lastVersionName string     // guards against two loads in the same millisecond
