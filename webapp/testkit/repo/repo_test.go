@@ -3,6 +3,7 @@ package repo_test
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
@@ -49,35 +50,45 @@ func TestSampleDataFindsAFileInTheSampleDir(t *testing.T) {
 }
 
 // recorder is a testing.TB that keeps what a helper reported instead of
-// failing the test that runs it.
+// failing the test that runs it; Fatalf ends the helper as it would a test.
 type recorder struct {
 	testing.TB
 	errors []string
 }
 
 func (r *recorder) Errorf(format string, args ...any) { r.errors = append(r.errors, format) }
-func (r *recorder) Fatalf(format string, args ...any) { r.errors = append(r.errors, format) }
-func (r *recorder) Helper()                           {}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.errors = append(r.errors, format)
+	runtime.Goexit()
+}
+func (r *recorder) Helper() {}
+
+// golden runs repo.Golden on a goroutine of its own (Fatalf ends it) and
+// returns what it reported.
+func golden(t *testing.T, path string, got []byte) []string {
+	r := &recorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		repo.Golden(r, path, got)
+	}()
+	<-done
+	return r.errors
+}
 
 func TestGoldenReportsADifferenceAndAMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "want.txt")
 	if err := os.WriteFile(path, []byte("one\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	same := &recorder{TB: t}
-	repo.Golden(same, path, []byte("one\n"))
-	if len(same.errors) != 0 {
-		t.Errorf("equal output reported: %v", same.errors)
+	if errs := golden(t, path, []byte("one\n")); len(errs) != 0 {
+		t.Errorf("equal output reported: %v", errs)
 	}
-	differs := &recorder{TB: t}
-	repo.Golden(differs, path, []byte("two\n"))
-	if len(differs.errors) != 1 {
-		t.Errorf("a different output reported %d errors, want 1", len(differs.errors))
+	if errs := golden(t, path, []byte("two\n")); len(errs) != 1 {
+		t.Errorf("a different output reported %d errors, want 1", len(errs))
 	}
-	missing := &recorder{TB: t}
-	repo.Golden(missing, path+".absent", []byte("one\n"))
-	if len(missing.errors) != 1 {
-		t.Errorf("a missing golden file reported %d errors, want 1", len(missing.errors))
+	if errs := golden(t, path+".absent", []byte("one\n")); len(errs) != 1 {
+		t.Errorf("a missing golden file reported %d errors, want 1", len(errs))
 	}
 }
 
