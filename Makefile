@@ -143,11 +143,11 @@ bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # The search benchmark (README "Search benchmark"): the real node, the sample
-# data, the app and a load generator; BENCH_DURATION, BENCH_CONCURRENCY,
-# BENCH_SCENARIOS (e.g. q=tacos,mix) bound it.
+# data, the app as its own process and a load generator; BENCH_DURATION,
+# BENCH_CONCURRENCY, BENCH_SCENARIOS (e.g. q=tacos,mix) bound it.
 .PHONY: bench-search
 bench-search: esnode ## Benchmark /search against the real node: req/s, p50/p99, CPU per request, app/ceiling
-	FOODTRUCKS_BENCH=1 FOODTRUCKS_SAMPLE_DATA=$(SAMPLE_DATA) $(GO) test -count=1 -timeout 20m -run '^TestBenchSearch$$' -v ./webapp/ | grep -v '^=== RUN\|^--- \(PASS\|SKIP\)\|^PASS$$\|^ok '
+	FOODTRUCKS_SAMPLE_DATA=$(SAMPLE_DATA) $(GO) run ./webapp/testkit/benchsearch
 
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck and actionlint (the GitHub workflows)
