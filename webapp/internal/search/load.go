@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -81,12 +80,7 @@ func (c *Client) Load(ctx context.Context, lease Renewer, permits []foodtrucks.P
 	}
 
 	res.Requests++
-	versions, err := c.versions(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	res.Requests++
-	current, err := c.aliasTargets(ctx)
+	versions, current, err := c.versionsAndTargets(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -228,25 +222,6 @@ type aliasTarget struct {
 	Index     string `json:"index"`
 	Alias     string `json:"alias"`
 	MustExist *bool  `json:"must_exist,omitempty"`
-}
-
-// aliasTargets lists every index the alias points at, versions or not.
-func (c *Client) aliasTargets(ctx context.Context) ([]string, error) {
-	var resp map[string]json.RawMessage
-	err := c.call(ctx, esapi.IndicesGetAliasRequest{Name: []string{c.alias}}, &resp)
-	var esErr *esError
-	if errors.As(err, &esErr) && esErr.Status == http.StatusNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read alias %s: %w", c.alias, err)
-	}
-	out := make([]string, 0, len(resp))
-	for name := range resp {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // swapAlias moves the alias from previous (what it pointed at when read) to

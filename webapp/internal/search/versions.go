@@ -58,20 +58,43 @@ type version struct {
 // versions lists this alias's versions, oldest first, and which of them the
 // alias points to. One request: GET /<alias>-*/_alias.
 func (c *Client) versions(ctx context.Context) ([]version, error) {
+	versions, _, err := c.readVersions(ctx, false)
+	return versions, err
+}
+
+// versionsAndTargets is versions, and every index the alias points at,
+// versions or not (what a swap must move it from), sorted. Still one
+// request: GET /<alias>-*,<alias>/_alias, where the alias's name stands for
+// the indices behind it.
+func (c *Client) versionsAndTargets(ctx context.Context) ([]version, []string, error) {
+	return c.readVersions(ctx, true)
+}
+
+func (c *Client) readVersions(ctx context.Context, withTargets bool) ([]version, []string, error) {
 	var resp map[string]struct {
 		Aliases map[string]json.RawMessage `json:"aliases"`
 	}
-	if err := c.call(ctx, esapi.IndicesGetAliasRequest{Index: []string{c.alias + "-*"}}, &resp); err != nil {
-		return nil, fmt.Errorf("list versions of %s: %w", c.alias, err)
+	req := esapi.IndicesGetAliasRequest{Index: []string{c.alias + "-*"}}
+	if withTargets {
+		yes := true
+		req.Index = append(req.Index, c.alias)
+		req.IgnoreUnavailable = &yes // no alias yet: its name matches nothing
 	}
-	var out []version
+	if err := c.call(ctx, req, &resp); err != nil {
+		return nil, nil, fmt.Errorf("list versions of %s: %w", c.alias, err)
+	}
+	var versions []version
+	var targets []string
 	for name, idx := range resp {
-		if !c.versionRE.MatchString(name) {
-			continue // someone else's index that happens to share the prefix
-		}
 		_, has := idx.Aliases[c.alias]
-		out = append(out, version{name: name, hasAlias: has})
+		if has {
+			targets = append(targets, name)
+		}
+		if c.versionRE.MatchString(name) { // not someone else's index that shares the prefix
+			versions = append(versions, version{name: name, hasAlias: has})
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out, nil
+	sort.Slice(versions, func(i, j int) bool { return versions[i].name < versions[j].name })
+	sort.Strings(targets)
+	return versions, targets, nil
 }
