@@ -69,7 +69,7 @@ type Client struct {
 	now           func() time.Time
 	versionRE     *regexp.Regexp
 
-	documents  documentCopies     // the documents searches complete hits from
+	documents  heldDocuments      // the documents searches complete hits from
 	aliasReads singleflight.Group // ServedIndex's shared reads
 
 	loadMu          sync.Mutex // one load at a time per process
@@ -94,8 +94,8 @@ func New(o Options) (*Client, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64 // one per concurrent search; the default 2 churns sockets under load
 		// No gzip between the app and Elasticsearch: on a local network
-		// (or the same host) compressing and inflating every answer cost
-		// both sides more CPU than the bytes it saved (bench-search).
+		// (or the same host) compressing and inflating every answer costs
+		// both sides more CPU than the bytes it saves.
 		t.DisableCompression = true
 		t.ResponseHeaderTimeout = 30 * time.Second
 		tr = t
