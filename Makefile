@@ -106,7 +106,7 @@ image: ## Build the web image (foodtrucks-web:dev) from a host-built static bina
 
 .PHONY: esnode
 esnode: ## Build the Elasticsearch test node from its published jars (cached in .cache/)
-	bash webapp/internal/search/esnode/build.sh
+	bash webapp/testkit/esnode/build.sh
 
 .PHONY: test
 test: esnode ## Run every test (unit, mocks, real Docker, real browser, real ES node, real Pulumi CLI) and a short fuzz pass
@@ -135,7 +135,7 @@ e2e: ## Live suite against a real Elasticsearch from Docker (needs internet to p
 	  -e ES_JAVA_OPTS="-Xms512m -Xmx512m" $(E2E_ES_IMAGE)
 	@for i in $$(seq 1 90); do curl -fsS "http://127.0.0.1:$(E2E_ES_PORT)/_cluster/health?wait_for_status=yellow&timeout=2s" >/dev/null 2>&1 && break; sleep 2; done
 	status=0; FOODTRUCKS_E2E_ES_URL=http://127.0.0.1:$(E2E_ES_PORT) ESNODE_URL=http://127.0.0.1:$(E2E_ES_PORT) \
-	  $(GO) test -count=1 -v -run 'RealNode|RootDocument' ./webapp/ ./webapp/internal/search/ ./webapp/internal/search/esnode/ || status=$$?; \
+	  $(GO) test -count=1 -v -run 'RealNode|RootDocument' ./webapp/ ./webapp/internal/search/ ./webapp/testkit/esnode/ || status=$$?; \
 	  docker rm -f foodtrucks-e2e-es >/dev/null; exit $$status
 
 .PHONY: bench
@@ -143,11 +143,11 @@ bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # The search benchmark (README "Search benchmark"): the real node, the sample
-# data, the app and a load generator; BENCH_DURATION, BENCH_CONCURRENCY,
-# BENCH_SCENARIOS (e.g. q=tacos,mix) bound it.
+# data, the app as its own process and a load generator; BENCH_DURATION,
+# BENCH_CONCURRENCY, BENCH_SCENARIOS (e.g. q=tacos,mix) bound it.
 .PHONY: bench-search
 bench-search: esnode ## Benchmark /search against the real node: req/s, p50/p99, CPU per request, app/ceiling
-	FOODTRUCKS_BENCH=1 FOODTRUCKS_SAMPLE_DATA=$(SAMPLE_DATA) $(GO) test -count=1 -timeout 20m -run '^TestBenchSearch$$' -v ./webapp/ | grep -v '^=== RUN\|^--- \(PASS\|SKIP\)\|^PASS$$\|^ok '
+	FOODTRUCKS_SAMPLE_DATA=$(SAMPLE_DATA) $(GO) run ./webapp/testkit/benchsearch
 
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck and actionlint (the GitHub workflows)

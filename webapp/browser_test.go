@@ -34,8 +34,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -852,7 +852,7 @@ func (tb *browserTab) saveScreenshot(t *testing.T, name string) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	dir := filepath.Join(uiRepoRoot(t), "artifacts")
+	dir := filepath.Join(repo.MustRoot(t), "artifacts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -891,15 +891,6 @@ func (tb *browserTab) denyGeolocation(t *testing.T, app *uiApp) {
 	}
 }
 
-func uiRepoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := repotest.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // ---- starting the app -----------------------------------------------------
 
 // startUIApp runs the real server through run, on a free port of this
@@ -907,7 +898,7 @@ func uiRepoRoot(t *testing.T) string {
 // city's sample data, and waits until searches are served.
 func startUIApp(t *testing.T) *uiApp {
 	t.Helper()
-	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	data := repo.SampleData(t, "sf-mobile-food-permits.json")
 	engine := startEngine(t)
 	port := strconv.Itoa(freePort(t))
 	env := engine.env(map[string]string{

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
 )
 
 func pieTruck(name string) []foodtrucks.Permit {
@@ -100,9 +100,9 @@ func searchAll(a *runningApp, query string, n int) ([]int, [][]string) {
 
 // On the real node, with the search at the engine slowed so that they
 // overlap: 8 identical searches that all miss the cache send one search to
-// the engine and all get its answer. Then the slowed search fails (503,
-// twice: the client retries once): the request that ran it answers 503,
-// and the 7 that waited for it each ask on their own and answer 200.
+// the engine and all get its answer. When that search fails (503, twice:
+// the client retries once), all 8 share the failure, a 503 with
+// Retry-After, instead of sending 8 searches more to an engine in trouble.
 func TestRunConcurrentMissesShareOneSearch(t *testing.T) {
 	t.Parallel()
 	es := startEngine(t)
@@ -125,25 +125,20 @@ func TestRunConcurrentMissesShareOneSearch(t *testing.T) {
 	}
 
 	es.Inject(esfault.Fault{Method: http.MethodPost, Path: searchPath, Times: 2, Delay: 700 * time.Millisecond, Answer: esfault.Unavailable("1")})
-	statuses, names = searchAll(a, "q=shared+pies", 8)
+	before = searchesTo(es, searchPath)
+	statuses, _ = searchAll(a, "q=shared+pies", 8)
 	es.Clear()
-	ok, unavailable := 0, 0
 	for i, st := range statuses {
-		switch {
-		case st == http.StatusOK && len(names[i]) == 1 && names[i][0] == "Shared Pies":
-			ok++
-		case st == http.StatusServiceUnavailable:
-			unavailable++
-		default:
-			t.Errorf("request %d: %d %v", i, st, names[i])
+		if st != http.StatusServiceUnavailable {
+			t.Errorf("request %d with the shared search failing: %d, want 503", i, st)
 		}
 	}
-	if ok != 7 || unavailable != 1 {
-		t.Errorf("with the shared search failing: %d answered, %d unavailable; want 7 and 1", ok, unavailable)
+	if sent := searchesTo(es, searchPath) - before; sent != 2 {
+		t.Errorf("8 identical failing searches sent %d searches to the engine, want 2 (one and its retry)", sent)
 	}
 	_, body := a.get(t, "/api/stats")
 	cache, _ := body["cache"].(map[string]any)
-	if cache == nil || cache["shared"].(float64) != 7 {
-		t.Errorf("stats cache %v, want shared 7 (the first burst's waiters)", body["cache"])
+	if cache == nil || cache["shared"].(float64) != 14 {
+		t.Errorf("stats cache %v, want shared 14 (the 7 waiters of each burst)", body["cache"])
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -58,6 +59,27 @@ func holdIdleConnections(t *testing.T, addr string, n int) ([]net.Conn, int) {
 		}
 	})
 	return conns, int(answered.Load())
+}
+
+// holdSilentConnections opens n connections to addr that never send a
+// byte, as an attacker's flood does, and keeps them open until the test
+// ends. It returns how many connected.
+func holdSilentConnections(t *testing.T, addr string, n int) int {
+	t.Helper()
+	var conns []net.Conn
+	for range n {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			continue
+		}
+		conns = append(conns, c)
+	}
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return len(conns)
 }
 
 // probeHealth asks /healthz on fresh connections and reports how many
@@ -127,6 +149,21 @@ func TestConnectionCapKeepsHealthzAnswering(t *testing.T) {
 	if !strings.Contains(log, `"max_connections":224`) {
 		t.Errorf("the cap is not derived from the 512 open files as documented ((512-64)/2 = 224)")
 	}
+
+	t.Run("connections that never send a byte", func(t *testing.T) {
+		srv := startServerProcess(t, maps.Clone(env), fdLimitWrap)
+		srv.replica().waitStatus(t, "/healthz", http.StatusOK, 30*time.Second)
+		connected := holdSilentConnections(t, strings.TrimPrefix(srv.base, "http://"), idle)
+		ok, slowest := probeHealth(srv.base, probes)
+		t.Logf("%d of %d silent connections connected; /healthz %d of %d within 2 s (slowest %s)",
+			connected, idle, ok, probes, slowest.Round(time.Millisecond))
+		if ok != probes {
+			t.Errorf("/healthz answered %d of %d probes while %d silent connections were held, want all", ok, probes, connected)
+		}
+		if strings.Contains(srv.log.String(), "too many open files") {
+			t.Error("the server ran out of file descriptors despite the cap")
+		}
+	})
 
 	t.Run("control: the cap lifted", func(t *testing.T) {
 		const probes = 3 // each waits its full 2 s here

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // serverProcess is the built server running as a child process.
@@ -111,7 +111,7 @@ func TestHungEngine(t *testing.T) {
 	srv := startServerProcess(t, map[string]string{
 		"ES_URL":   node.URL,
 		"INDEX":    "ft-hung",
-		"DATA_URL": repotest.SampleData(t, "sf-mobile-food-permits.json"),
+		"DATA_URL": repo.SampleData(t, "sf-mobile-food-permits.json"),
 	}, nil)
 	app := srv.replica()
 	app.waitStatus(t, "/readyz", http.StatusOK, 2*time.Minute)

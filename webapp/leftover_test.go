@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // A version left behind by a load that was cut off (an engine crash
@@ -15,7 +15,7 @@ import (
 // served version stays and is not reloaded.
 func TestLeftoverVersionIsDeletedAtStart(t *testing.T) {
 	node := esnode.Shared(t)
-	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	data := repo.SampleData(t, "sf-mobile-food-permits.json")
 	alias := uniqueAlias("ft-leftover")
 	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"*") })
 	env := map[string]string{"ES_URL": node.URL, "INDEX": alias, "DATA_URL": data}
@@ -64,7 +64,7 @@ func TestClosedIndexIsReportedWithWhatToDo(t *testing.T) {
 	alias := uniqueAlias("ft-closed")
 	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"*") })
 	r := startReplica(t, "server", map[string]string{"ES_URL": node.URL, "INDEX": alias,
-		"DATA_URL": repotest.SampleData(t, "sf-mobile-food-permits.json")})
+		"DATA_URL": repo.SampleData(t, "sf-mobile-food-permits.json")})
 	r.waitStatus(t, "/readyz", http.StatusOK, time.Minute)
 	served, err := esAliasTargets(t, node.URL, alias)
 	if err != nil || len(served) != 1 {

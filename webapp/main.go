@@ -6,7 +6,8 @@
 //	foodtrucks data inspect <file|url> parse a permits source without Elasticsearch and report on it
 //	foodtrucks version                print version and revision
 //
-// Configuration comes from the environment; see appconfig.Variables.
+// Configuration comes from the environment; see appconfig.FromEnv and
+// webapp/README.md.
 package main
 
 import (

@@ -20,15 +20,15 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 func TestServerAgainstRealNode(t *testing.T) {
 	// The binary's shared node: this test runs before the parallel tests
 	// resume, so stopping and restarting it below disturbs no other test.
 	node := esnode.Shared(t)
-	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	data := repo.SampleData(t, "sf-mobile-food-permits.json")
 	alias := "ft-app-" + strconv.FormatInt(time.Now().UnixMilli(), 36)
 	port := strconv.Itoa(freePort(t))
 	env := map[string]string{

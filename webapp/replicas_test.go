@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,8 +14,9 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/httpapi"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 const replicaCount = 3
@@ -33,7 +35,7 @@ func referenceLocations(t *testing.T, esURL, data, query string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Load(context.Background(), rows); err != nil {
+	if _, err := c.Load(context.Background(), nil, rows); err != nil {
 		t.Fatal(err)
 	}
 	v, _ := url.ParseQuery(query)
@@ -128,7 +130,7 @@ func checkWatch(t *testing.T, w *aliasWatch, what string) {
 // one server alone answers.
 func TestReplicasLoadOnceAndAgree(t *testing.T) {
 	node := esnode.Shared(t)
-	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	data := repo.SampleData(t, "sf-mobile-food-permits.json")
 	const query = "q=tacos"
 	want := referenceLocations(t, node.URL, data, query)
 	alias := uniqueAlias("ft-replicas")
@@ -177,7 +179,7 @@ func TestReplicasLoadOnceAndAgree(t *testing.T) {
 // interval, not once per server and interval.
 func TestReplicasRefreshOncePerInterval(t *testing.T) {
 	node := esnode.Shared(t)
-	data := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	data := repo.SampleData(t, "sf-mobile-food-permits.json")
 	const query = "q=tacos"
 	want := referenceLocations(t, node.URL, data, query)
 	alias := uniqueAlias("ft-refresh")
@@ -217,4 +219,48 @@ func TestReplicasRefreshOncePerInterval(t *testing.T) {
 		t.Errorf("only %d loads in %s with REFRESH_INTERVAL=%s: the refresh does not run", loads, elapsed.Round(time.Millisecond), interval)
 	}
 	checkWatch(t, watch, "refreshes")
+}
+
+// A server killed (SIGKILL) in the middle of a load, holding the load lease,
+// must not hold the other servers' load up for long: the lease covers only
+// the writes of a load, so it is short (refresh.LeaseTTL), and the next
+// server loads once it has expired.
+func TestReplicaKilledMidLoadDelaysTheNextLoadBriefly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	node := esnode.Shared(t)
+	data := repo.SampleData(t, "sf-mobile-food-permits.json")
+	alias := uniqueAlias("ft-killed")
+	t.Cleanup(func() { esnode.DeleteIndices(t, node.URL, alias+"*") })
+	// The victim's bulk request never gets an answer: it is killed while it
+	// holds the lease, its version half made.
+	proxy := esfault.Start(t, node.URL)
+	proxy.Inject(esfault.Fault{Method: http.MethodPost, Path: "/_bulk", Hang: true})
+	t.Cleanup(proxy.Clear)
+	victim := startServerProcess(t, map[string]string{"ES_URL": proxy.URL, "INDEX": alias, "DATA_URL": data}, nil)
+	waitUntil(t, time.Minute, "the victim's bulk request", func() bool {
+		for _, r := range proxy.Requests() {
+			if strings.HasSuffix(r.Path, "/_bulk") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := victim.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-victim.exited
+	killed := time.Now()
+
+	survivor := startReplica(t, "survivor", map[string]string{"ES_URL": node.URL, "INDEX": alias, "DATA_URL": data})
+	survivor.waitStatus(t, "/readyz", http.StatusOK, time.Minute)
+	delay := time.Since(killed)
+	t.Logf("a server killed mid-load: the next server's load served %s after the kill", delay.Round(time.Millisecond))
+	if delay > 30*time.Second {
+		t.Errorf("the next load was served %s after the kill, want at most 30 s", delay.Round(time.Millisecond))
+	}
+	if targets, err := esAliasTargets(t, node.URL, alias); err != nil || len(targets) != 1 {
+		t.Errorf("alias after the survivor's load: %v (%v), want one index", targets, err)
+	}
 }

@@ -17,9 +17,9 @@ import (
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }
@@ -173,7 +173,7 @@ const smallData = "testdata/run-permits.json"
 func TestRunServesEveryEndpoint(t *testing.T) {
 	t.Parallel()
 	es := startEngine(t)
-	a := startApp(t, es.env(map[string]string{"DATA_URL": repotest.SampleData(t, "sf-mobile-food-permits.json")}))
+	a := startApp(t, es.env(map[string]string{"DATA_URL": repo.SampleData(t, "sf-mobile-food-permits.json")}))
 	a.waitReady(t)
 	// Ready means the alias exists; the loader records its result a moment
 	// after the swap.
@@ -368,7 +368,7 @@ func preload(t *testing.T, es *appEngine, permits []foodtrucks.Permit) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Load(context.Background(), permits)
+	res, err := c.Load(context.Background(), nil, permits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,7 @@ func TestRunServesAnExistingAliasWithoutReloading(t *testing.T) {
 	if st, res := a.search(t, "q=pies"); st != 200 || res.Hits != 1 {
 		t.Fatalf("existing alias: %d %+v", st, res)
 	}
-	// Readiness only needs the alias; the keeper decides in its own time
+	// Readiness only needs the alias; the refresher decides in its own time
 	// whether a load is due, so wait for its word before judging it.
 	a.waitFor(t, "the decision not to reload to be logged", func() bool {
 		return strings.Contains(a.log.String(), "serving it without reloading")
@@ -536,7 +536,7 @@ func TestCommands(t *testing.T) {
 	t.Run("data inspect", func(t *testing.T) {
 		for _, name := range []string{"sf-mobile-food-permits.json", "sf-mobile-food-permits.sample.csv"} {
 			var out bytes.Buffer
-			if err := run(context.Background(), []string{"foodtrucks", "data", "inspect", repotest.SampleData(t, name)}, env(nil), &out, io.Discard); err != nil {
+			if err := run(context.Background(), []string{"foodtrucks", "data", "inspect", repo.SampleData(t, name)}, env(nil), &out, io.Discard); err != nil {
 				t.Fatalf("inspect %s: %v", name, err)
 			}
 			if !strings.Contains(strings.ToLower(out.String()), "rows") {

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 const (
@@ -28,7 +28,7 @@ const (
 // works, one that answers 500, one that drops every connection.
 func TestSecretsNeverLeaveTheProcess(t *testing.T) {
 	node := esnode.Shared(t)
-	sample, err := os.ReadFile(repotest.SampleData(t, "sf-mobile-food-permits.json"))
+	sample, err := os.ReadFile(repo.SampleData(t, "sf-mobile-food-permits.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/httpapi"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/refresh"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/ui"
 )
@@ -27,7 +28,8 @@ import (
 // timeout is 10s and ECS's 30s.
 const shutdownGrace = 8 * time.Second
 
-// fetchTimeout bounds reading the permits source; the load lease outlasts it.
+// fetchTimeout bounds reading the permits source (before the load lease
+// is taken).
 const fetchTimeout = 2 * time.Minute
 
 // holderName names this process in the load lease: the host (a task's
@@ -56,7 +58,7 @@ func connectionCap(configured int) (limit, fdLimit int) {
 }
 
 // serve runs the HTTP server at once (liveness is green from the first
-// second) and, beside it, the keeper that waits for Elasticsearch and keeps
+// second) and, beside it, the refresher that waits for Elasticsearch and keeps
 // the data loaded. It returns when ctx is cancelled and in-flight requests
 // have drained.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -84,27 +86,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	fetchClient := &http.Client{Timeout: fetchTimeout}
-	k := &keeper{
-		cfg:    cfg,
-		es:     client,
-		logger: logger,
-		holder: holderName(),
-		scrub:  scrub,
-		fetch: func(ctx context.Context) ([]foodtrucks.Permit, permits.Report, error) {
+	refresher := refresh.New(refresh.Options{
+		Engine: refresh.Elasticsearch(client),
+		Fetch: func(ctx context.Context) ([]foodtrucks.Permit, permits.Report, error) {
 			return permits.Fetch(ctx, fetchClient, cfg.DataURL)
 		},
-	}
+		Logger:          logger,
+		Scrub:           scrub,
+		Alias:           cfg.Index,
+		ESURL:           cfg.ESURL,
+		Holder:          holderName(),
+		ESWait:          cfg.ESWait,
+		CheckInterval:   cfg.AliasCheck,
+		RefreshInterval: cfg.RefreshInterval,
+		AllowShrink:     cfg.AllowShrink,
+	})
 
 	deps := httpapi.Deps{
 		Logger:  logger,
 		Search:  client,
 		Ready:   client,
-		Stats:   k,
+		Stats:   statsSource{alias: cfg.Index, es: client, refresher: refresher},
 		UI:      ui.Handler(ui.Options{Dir: cfg.UIDir}),
 		Version: version,
+
+		SearchTimeout: search.SearchTimeout,
 	}
 	if cfg.CacheMB > 0 {
-		deps.Cache = httpapi.NewResultCache(cfg.CacheMB << 20)
+		deps.Cache = httpapi.NewResultCache(cfg.CacheMB<<20, client.ServedIndex)
 	}
 	if cfg.MaxInFlight > 0 {
 		deps.Gate = httpapi.NewSearchGate(cfg.MaxInFlight, cfg.QueueWait)
@@ -123,12 +132,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		slog.String("alias", cfg.Index), slog.String("data_url", permits.Redact(cfg.DataURL)), slog.Bool("ui_from_disk", cfg.UIDir != ""),
 		slog.Int("max_connections", maxConns), slog.Int("open_files_limit", fdLimit))
 
-	keeperCtx, stopKeeper := context.WithCancel(ctx)
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		k.run(keeperCtx, flags.reload)
+		refresher.Run(refreshCtx, flags.reload)
 	}()
 
 	serveErr := make(chan error, 1)
@@ -136,13 +145,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	select {
 	case err := <-serveErr:
-		stopKeeper()
+		stopRefresh()
 		wg.Wait()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: draining in-flight requests", slog.String("grace", shutdownGrace.String()))
-	stopKeeper()
+	stopRefresh()
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	err = srv.Shutdown(drainCtx)
@@ -157,4 +166,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Wait()
 	logger.Info("stopped", slog.Int64("connections_evicted", limited.Evicted()), slog.Int64("connections_rejected", limited.Rejected()))
 	return nil
+}
+
+// statsSource answers /api/stats: what this process's refresher did and
+// what the alias serves now.
+type statsSource struct {
+	alias     string
+	es        *search.Client
+	refresher *refresh.Refresher
+}
+
+func (s statsSource) Stats(ctx context.Context) (httpapi.Stats, error) {
+	rs := s.refresher.Status()
+	st := httpapi.Stats{Alias: s.alias, LastError: rs.LastError, Loads: rs.Loads, RefusedLoads: rs.Refusals}
+	if l := rs.LastLoad; l != nil {
+		st.LastLoad = &httpapi.LoadStats{Finished: l.Finished, Source: l.Source, Index: l.Index, RowsRead: l.RowsRead,
+			Indexed: l.Indexed, Skipped: l.Skipped, SkippedTotal: l.SkippedTotal, DurationMS: l.Duration.Milliseconds(), ESRequests: l.ESRequests}
+	}
+	as, err := s.es.State(ctx)
+	if err != nil {
+		return st, err
+	}
+	if p := as.Problem(); p != nil {
+		st.Problem = p.Error()
+	}
+	if ix, ok := as.Serving(); ok {
+		st.Index, st.Documents = ix.Name, ix.Documents
+	}
+	copies := s.es.DocumentCopies()
+	st.DocumentCopies = &copies
+	return st, nil
 }

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 type shrinkStats struct {
@@ -52,7 +52,7 @@ func (r *replica) waitStats(t *testing.T, what string, cond func(shrinkStats) bo
 // must say so; `serve -reload` and LOAD_ALLOW_SHRINK=1 let it through.
 func TestShrinkGuard(t *testing.T) {
 	node := esnode.Shared(t)
-	full := repotest.SampleData(t, "sf-mobile-food-permits.json")
+	full := repo.SampleData(t, "sf-mobile-food-permits.json")
 	raw, err := os.ReadFile(full)
 	if err != nil {
 		t.Fatal(err)
@@ -91,9 +91,10 @@ func TestShrinkGuard(t *testing.T) {
 	if st.Documents != 487 || st.Loads != 0 || !strings.Contains(st.LastError, "refused to replace the 487 permits now served with only 7") {
 		t.Errorf("after the refused load: %+v, want 487 documents still served and the refusal in last_error", st)
 	}
-	if !strings.Contains(guarded.log.String(), "refused to replace") {
-		t.Error("the refusal is not in the log")
-	}
+	// The refusal is logged right after it is counted.
+	waitUntil(t, 5*time.Second, "the refusal in the log", func() bool {
+		return strings.Contains(guarded.log.String(), "refused to replace")
+	})
 	if n := guarded.locations(t, "q=tacos"); n <= 0 {
 		t.Errorf("searches after the refusal found %d locations", n)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/dockertest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dockertest.Main(m)) }

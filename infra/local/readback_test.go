@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/dockertest"
 )
 
 // A second `pulumi up` with nothing changed plans no change only if every

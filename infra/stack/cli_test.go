@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/dockertest"
 )
 
 // These tests run the real Pulumi CLI in a temporary clone with its own

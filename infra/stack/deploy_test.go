@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/dockertest"
 )
 
 // The dev stack deployed for real: the real Pulumi CLI, the Go language

@@ -23,7 +23,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 	"gopkg.in/yaml.v3"
 )
 
@@ -31,7 +31,7 @@ import (
 const Project = "foodtrucks"
 
 // RepoRoot is the folder with go.mod, which is also where Pulumi.yaml lives.
-func RepoRoot() (string, error) { return repotest.Root() }
+func RepoRoot() (string, error) { return repo.Root() }
 
 // Config is a stack's configuration as the CLI hands it to a program.
 type Config struct {

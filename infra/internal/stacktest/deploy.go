@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/dockertest"
 )
 
 // EnvPluginsRequired set to 1 (CI does) turns missing Pulumi plugins into a

@@ -47,28 +47,6 @@ type Config struct {
 // with far fewer permits (the shrink guard refuses that by default).
 const EnvAllowShrink = "LOAD_ALLOW_SHRINK"
 
-// Variables lists every variable the app reads, with its default, for
-// documentation and for the `version` output.
-var Variables = []struct{ Name, Default, Meaning string }{
-	{"ES_URL", "http://es:9200", "Elasticsearch base URL"},
-	{"ES_USERNAME", "", "basic-auth user (with ES_PASSWORD)"},
-	{"ES_PASSWORD", "", "basic-auth password"},
-	{"ES_API_KEY", "", "API key (base64 id:key); instead of user/password"},
-	{"ES_WAIT", "2m", "start-up wait budget for Elasticsearch; retries go on in the background after it"},
-	{"PORT", "5000", "HTTP port, all interfaces"},
-	{"INDEX", "sfdata", "alias name searches read from; versions are INDEX-<UTC time>"},
-	{"DATA_URL", DefaultDataURL, "permits source: http(s) URL or file path, SODA JSON or CSV"},
-	{"REFRESH_INTERVAL", "24h", "reload the data this often; 0 = never"},
-	{"ALIAS_CHECK_INTERVAL", "15s", "how often to check that the alias still exists (reload when lost)"},
-	{"LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"UI_DIR", "", "serve the UI from this directory instead of the embedded copy (development)"},
-	{EnvAllowShrink, "0", "1 lets a load replace the data with under half as many permits (refused by default)"},
-	{"MAX_CONNECTIONS", "0", "cap on concurrent client connections; 0 = derived from the open-files limit"},
-	{"SEARCH_MAX_IN_FLIGHT", "16", "searches sent to Elasticsearch at once; more wait for a slot; 0 = no bound"},
-	{"SEARCH_QUEUE_WAIT", "1s", "how long a search waits for a slot before it is answered 503 with Retry-After"},
-	{"SEARCH_CACHE_MB", "32", "memory for cached answers of the data version the alias points to; 0 = no cache"},
-}
-
 // FromEnv reads and validates the configuration.
 func FromEnv(getenv func(string) string) (Config, error) {
 	var errs []error

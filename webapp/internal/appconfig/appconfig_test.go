@@ -45,6 +45,7 @@ func TestEachBadValueIsNamed(t *testing.T) {
 		{"PORT", "http", "", ""},
 		{"INDEX", "Trucks", "", ""},
 		{"INDEX", "a,b", "", ""},
+		{"INDEX", ".hidden", "", ""}, // the stacks refuse a leading dot too
 		{"DATA_URL", "ftp://example.test/x.csv", "", ""},
 		{"REFRESH_INTERVAL", "daily", "", ""},
 		{"REFRESH_INTERVAL", "10ms", "", ""},

@@ -1,9 +1,14 @@
 // Package foodtrucks holds the domain types of the SF Food Trucks app: permits
 // as loaded from the city's data set, and trucks as the search API returns
-// them. It imports nothing beyond the standard library.
+// them, the query that finds them, and the kinds of error a search can end
+// in. It imports nothing beyond the standard library.
 package foodtrucks
 
-import "time"
+import (
+	"context"
+	"errors"
+	"time"
+)
 
 // Permit is one row of the SF Mobile Food Facility Permit data set after
 // normalisation. One vendor (Applicant) usually holds several permits, one
@@ -62,4 +67,45 @@ type SearchResult struct {
 	Hits      int     `json:"hits"`      // number of trucks
 	Locations int     `json:"locations"` // number of branches over all trucks
 	Status    string  `json:"status"`    // "success"
+
+	// Version names the data version (the index) that answered; "" when
+	// nothing matched, or more than one answered. Not part of the answer.
+	Version string `json:"-"`
 }
+
+// Query is one search. Text is matched as plain words (never as a query
+// syntax); Near plus RadiusMeters restrict to a circle and sort by distance.
+type Query struct {
+	Text         string
+	Near         *Point
+	RadiusMeters float64
+	Status       string // exact permit status, "" = any
+	FacilityType string // exact facility type, "" = any
+	Limit        int    // maximum trucks in the answer, 0 = all
+}
+
+// Point is a WGS84 coordinate.
+type Point struct {
+	Lat float64
+	Lon float64
+}
+
+// Searcher answers searches.
+type Searcher interface {
+	Search(ctx context.Context, q Query) (SearchResult, error)
+}
+
+// The kinds of error a search or a readiness check ends in; adapters wrap
+// them with the cause, and the HTTP layer maps each to a status.
+var (
+	// ErrUnavailable: the search engine could not be reached or failed on
+	// its side. Try again later.
+	ErrUnavailable = errors.New("search engine unavailable")
+	// ErrNotLoaded: the engine answers but no data has been loaded yet.
+	ErrNotLoaded = errors.New("no data loaded yet")
+	// ErrNeedsOperator: the data is in a state no load repairs by itself;
+	// the error's text says what to do.
+	ErrNeedsOperator = errors.New("the data needs an operator")
+	// ErrBusy: too many searches in flight; try again in a moment.
+	ErrBusy = errors.New("too many searches in flight")
+)

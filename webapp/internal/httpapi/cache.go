@@ -8,31 +8,24 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
 )
 
-// IndexResolver names the concrete index the alias points to, read after
-// the call began (*search.Client is one).
-type IndexResolver interface {
-	CurrentIndex(ctx context.Context) (string, error)
-}
-
-// IndexSearcher is a Searcher that also names the index that answered.
-type IndexSearcher interface {
-	IndexResolver
-	SearchIndex(ctx context.Context, q search.Query) (res foodtrucks.SearchResult, index string, err error)
-}
-
-// ResultCache keeps encoded search answers of one index version: the index
-// the alias pointed to when they were computed. Every lookup brings the
-// version the alias points to now (read after the request arrived); a
-// different one empties the cache, whichever replica swapped the alias. So
-// an answer is served only while the alias still points at the data it came
-// from. It is bounded by the bytes of the answers it holds and drops the
-// least recently used first.
+// ResultCache keeps encoded search answers of one data version: the index
+// the alias points to. Every search first asks which one that is now (a
+// read of the alias that concurrent searches share): a different version
+// empties the cache, whichever replica swapped the alias, and an engine
+// that is down or hung fails the search instead of it being answered from
+// memory. Searches that miss the same key at once share one search (after
+// a swap empties the cache, the popular queries all miss together), and
+// its failure. It is bounded by the bytes of the answers it holds and
+// drops the least recently used first.
 type ResultCache struct {
 	maxBytes int
+	version  func(ctx context.Context) (string, error) // the version the alias points to now
+	flights  singleflight.Group
 
 	mu      sync.Mutex
 	index   string // the version every entry belongs to
@@ -40,18 +33,7 @@ type ResultCache struct {
 	order   *list.List // of *cacheEntry, most recently used first
 	entries map[string]*list.Element
 
-	flights map[string]*flight // searches running for a missed key, by version and key
-
 	hits, misses, purges, shared atomic.Int64
-}
-
-// flight is one search whose answer the requests that missed the same key
-// of the same version meanwhile wait for, instead of each asking the
-// engine (after a swap empties the cache, the popular queries all miss at
-// once).
-type flight struct {
-	done chan struct{}
-	body []byte // nil when the search failed: each waiter then asks itself
 }
 
 type cacheEntry struct {
@@ -59,9 +41,10 @@ type cacheEntry struct {
 	body []byte
 }
 
-// NewResultCache holds at most maxBytes of answers.
-func NewResultCache(maxBytes int) *ResultCache {
-	return &ResultCache{maxBytes: maxBytes, order: list.New(), entries: map[string]*list.Element{}, flights: map[string]*flight{}}
+// NewResultCache holds at most maxBytes of answers of the version that
+// version names (*search.Client's ServedIndex).
+func NewResultCache(maxBytes int, version func(ctx context.Context) (string, error)) *ResultCache {
+	return &ResultCache{maxBytes: maxBytes, version: version, order: list.New(), entries: map[string]*list.Element{}}
 }
 
 // CacheStats are the cache's counters, in /api/stats.
@@ -86,9 +69,55 @@ func (c *ResultCache) Stats() CacheStats {
 	}
 }
 
-// Get returns the answer for key computed on index, the version the alias
-// points to now. A version other than the cache's empties it.
-func (c *ResultCache) Get(index, key string) ([]byte, bool) {
+// wrap returns next with the cache in front of it.
+func (c *ResultCache) wrap(next answerer) answerer { return cached{c, next} }
+
+type cached struct {
+	c    *ResultCache
+	next answerer
+}
+
+func (a cached) answer(ctx context.Context, q foodtrucks.Query) ([]byte, string, error) {
+	version, err := a.c.version(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "", err
+		}
+		return a.next.answer(ctx, q) // no one version to file it under: uncached
+	}
+	key := cacheKey(q)
+	if body, ok := a.c.get(version, key); ok {
+		return body, version, nil
+	}
+	// The shared search must not end with the request that started it:
+	// others wait for it. Every Elasticsearch call has its own bound.
+	leader := false
+	ch := a.c.flights.DoChan(version+"\x00"+key, func() (any, error) {
+		leader = true
+		body, answered, err := a.next.answer(context.WithoutCancel(ctx), q)
+		if err == nil {
+			a.c.put(answered, key, body)
+		}
+		return [2]any{body, answered}, err
+	})
+	select {
+	case r := <-ch:
+		if r.Shared && !leader {
+			a.c.shared.Add(1)
+		}
+		if r.Err != nil {
+			return nil, "", r.Err
+		}
+		v := r.Val.([2]any)
+		return v[0].([]byte), v[1].(string), nil
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
+}
+
+// get returns the answer for key of index, the version the alias serves
+// now. A version other than the cache's empties it.
+func (c *ResultCache) get(index, key string) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if index != c.index {
@@ -104,9 +133,9 @@ func (c *ResultCache) Get(index, key string) ([]byte, bool) {
 	return el.Value.(*cacheEntry).body, true
 }
 
-// Put keeps body for key if it was computed on the cache's version (an
+// put keeps body for key if it was computed on the cache's version (an
 // answer from another one, older or newer, is not kept).
-func (c *ResultCache) Put(index, key string, body []byte) {
+func (c *ResultCache) put(index, key string, body []byte) {
 	if index == "" || len(body) > c.maxBytes/8 {
 		return // no version to file it under, or too big to be worth the room
 	}
@@ -131,56 +160,6 @@ func (c *ResultCache) Put(index, key string, body []byte) {
 	c.bytes += len(body)
 }
 
-// lookup answers key on index from the cache, or else with the answer of
-// the search another request is running for them (waiting within ctx).
-// Otherwise the body is nil: with leader set the caller runs the search
-// for everyone who comes meanwhile and must call land; without, that other
-// search failed and the caller asks on its own.
-func (c *ResultCache) lookup(ctx context.Context, index, key string) (body []byte, leader bool, err error) {
-	if body, ok := c.Get(index, key); ok {
-		return body, false, nil
-	}
-	f := c.join(index, key)
-	if f == nil {
-		return nil, true, nil
-	}
-	select {
-	case <-f.done:
-		if f.body != nil {
-			c.shared.Add(1)
-		}
-		return f.body, false, nil
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
-	}
-}
-
-// join is called after a miss of key on index: it returns the search
-// already running for them to wait for, or nil when the caller is to run
-// it, and must then call land.
-func (c *ResultCache) join(index, key string) *flight {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id := index + "\x00" + key
-	if f, ok := c.flights[id]; ok {
-		return f
-	}
-	c.flights[id] = &flight{done: make(chan struct{})}
-	return nil
-}
-
-// land ends the search join handed to the caller, with its encoded answer
-// or nil when it failed.
-func (c *ResultCache) land(index, key string, body []byte) {
-	c.mu.Lock()
-	id := index + "\x00" + key
-	f := c.flights[id]
-	delete(c.flights, id)
-	c.mu.Unlock()
-	f.body = body
-	close(f.done)
-}
-
 func (c *ResultCache) resetLocked(index string) {
 	if c.index != "" || len(c.entries) > 0 {
 		c.purges.Add(1)
@@ -194,7 +173,7 @@ func (c *ResultCache) resetLocked(index string) {
 // cacheKey is q in a canonical form. Text is lower-cased and trimmed: every
 // analyser of the mapping lower-cases and splits on spaces, so the answer
 // does not change.
-func cacheKey(q search.Query) string {
+func cacheKey(q foodtrucks.Query) string {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(strings.TrimSpace(q.Text)))
 	b.WriteByte(0)

@@ -1,32 +1,37 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
 // A lookup with another version empties the cache; answers of any version
 // but the current one are not kept.
 func TestResultCacheKeepsOneVersion(t *testing.T) {
-	c := NewResultCache(1 << 20)
-	if _, ok := c.Get("v1", "tacos"); ok {
+	c := NewResultCache(1<<20, nil)
+	if _, ok := c.get("v1", "tacos"); ok {
 		t.Fatal("hit in an empty cache")
 	}
-	c.Put("v1", "tacos", []byte("one"))
-	if b, ok := c.Get("v1", "tacos"); !ok || string(b) != "one" {
+	c.put("v1", "tacos", []byte("one"))
+	if b, ok := c.get("v1", "tacos"); !ok || string(b) != "one" {
 		t.Fatalf("v1 tacos: %q %v, want the answer just kept", b, ok)
 	}
-	if _, ok := c.Get("v2", "tacos"); ok {
+	if _, ok := c.get("v2", "tacos"); ok {
 		t.Fatal("an answer of v1 served for v2")
 	}
-	c.Put("v1", "tacos", []byte("late answer of the old version"))
-	if _, ok := c.Get("v2", "tacos"); ok {
+	c.put("v1", "tacos", []byte("late answer of the old version"))
+	if _, ok := c.get("v2", "tacos"); ok {
 		t.Fatal("an answer of v1 kept after the cache moved to v2")
 	}
-	c.Put("", "tacos", []byte("no version"))
-	if _, ok := c.Get("v2", "tacos"); ok {
+	c.put("", "tacos", []byte("no version"))
+	if _, ok := c.get("v2", "tacos"); ok {
 		t.Fatal("an answer without a version was kept")
 	}
 	st := c.Stats()
@@ -37,27 +42,27 @@ func TestResultCacheKeepsOneVersion(t *testing.T) {
 
 // The cache holds at most its bytes and drops the least recently used.
 func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
-	c := NewResultCache(800) // entries of up to 100 bytes
-	c.Get("v", "")
+	c := NewResultCache(800, nil) // entries of up to 100 bytes
+	c.get("v", "")
 	body := []byte(strings.Repeat("x", 100))
 	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
-		c.Put("v", k, body)
+		c.put("v", k, body)
 	}
-	c.Get("v", "a") // a is now the most recent
-	c.Put("v", "i", body)
-	if _, ok := c.Get("v", "b"); ok {
+	c.get("v", "a") // a is now the most recent
+	c.put("v", "i", body)
+	if _, ok := c.get("v", "b"); ok {
 		t.Error("b, the least recently used, was kept past the bound")
 	}
 	for _, k := range []string{"a", "c", "i"} {
-		if _, ok := c.Get("v", k); !ok {
+		if _, ok := c.get("v", k); !ok {
 			t.Errorf("%s was dropped", k)
 		}
 	}
 	if st := c.Stats(); st.Bytes > 800 || st.Entries != 8 {
 		t.Errorf("stats %+v, want 8 entries within 800 bytes", st)
 	}
-	c.Put("v", "huge", []byte(strings.Repeat("x", 101)))
-	if _, ok := c.Get("v", "huge"); ok {
+	c.put("v", "huge", []byte(strings.Repeat("x", 101)))
+	if _, ok := c.get("v", "huge"); ok {
 		t.Error("an answer over an eighth of the cache was kept")
 	}
 }
@@ -65,13 +70,13 @@ func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 // Queries that differ only in case and spaces share an entry (every
 // analyser lower-cases); any other difference does not.
 func TestCacheKeyIsCanonical(t *testing.T) {
-	p := &search.Point{Lat: 37.78, Lon: -122.41}
-	base := search.Query{Text: "tacos"}
-	if cacheKey(search.Query{Text: "  Tacos "}) != cacheKey(base) {
+	p := &foodtrucks.Point{Lat: 37.78, Lon: -122.41}
+	base := foodtrucks.Query{Text: "tacos"}
+	if cacheKey(foodtrucks.Query{Text: "  Tacos "}) != cacheKey(base) {
 		t.Error(`"  Tacos " and "tacos" have different keys`)
 	}
 	seen := map[string]string{cacheKey(base): "base"}
-	for name, q := range map[string]search.Query{
+	for name, q := range map[string]foodtrucks.Query{
 		"text":     {Text: "taco"},
 		"near":     {Text: "tacos", Near: p, RadiusMeters: 1000},
 		"radius":   {Text: "tacos", Near: p, RadiusMeters: 2000},
@@ -86,5 +91,94 @@ func TestCacheKeyIsCanonical(t *testing.T) {
 			t.Errorf("%s and %s share the key %q", name, other, k)
 		}
 		seen[k] = name
+	}
+}
+
+// slowAnswers answers after a pause, from the version it is set to, and
+// counts the searches that reach it.
+type slowAnswers struct {
+	version  atomic.Value // string
+	searches atomic.Int64
+	err      error
+}
+
+func (s *slowAnswers) answer(ctx context.Context, q foodtrucks.Query) ([]byte, string, error) {
+	s.searches.Add(1)
+	time.Sleep(50 * time.Millisecond)
+	if s.err != nil {
+		return nil, "", s.err
+	}
+	v := s.version.Load().(string)
+	return []byte(v + ":" + q.Text), v, nil
+}
+
+func askAll(a answerer, text string, n int) []string {
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			body, _, err := a.answer(context.Background(), foodtrucks.Query{Text: text})
+			if err != nil {
+				got[i] = "error: " + err.Error()
+				return
+			}
+			got[i] = string(body)
+		})
+	}
+	wg.Wait()
+	return got
+}
+
+// Misses of one key at once share one search and all get its answer (or
+// its error); a hit asks nothing; a new version served empties the cache;
+// without one version the cache stands aside.
+func TestCachedSearchesShareMissesAndFollowTheServedVersion(t *testing.T) {
+	next := &slowAnswers{}
+	next.version.Store("v1")
+	var serving atomic.Value
+	serving.Store("v1")
+	c := NewResultCache(1<<20, func(context.Context) (string, error) {
+		if v := serving.Load().(string); v != "" {
+			return v, nil
+		}
+		return "", errors.New("the alias points at two indices")
+	})
+	a := c.wrap(next)
+
+	for i, got := range askAll(a, "tacos", 8) {
+		if got != "v1:tacos" {
+			t.Errorf("request %d: %q, want v1:tacos", i, got)
+		}
+	}
+	if n := next.searches.Load(); n != 1 {
+		t.Errorf("8 misses at once sent %d searches, want 1", n)
+	}
+	if got := askAll(a, "tacos", 1)[0]; got != "v1:tacos" || next.searches.Load() != 1 {
+		t.Errorf("repeated search: %q after %d searches, want a hit", got, next.searches.Load())
+	}
+
+	next.version.Store("v2")
+	serving.Store("v2")
+	if got := askAll(a, "tacos", 1)[0]; got != "v2:tacos" {
+		t.Errorf("after the served version changed: %q, want v2:tacos", got)
+	}
+
+	next.err = errors.New("engine down")
+	for i, got := range askAll(a, "burrito", 4) {
+		if got != "error: engine down" {
+			t.Errorf("request %d with the shared search failing: %q", i, got)
+		}
+	}
+	next.err = nil
+
+	serving.Store("")
+	before := next.searches.Load()
+	askAll(a, "tacos", 2)
+	if n := next.searches.Load() - before; n != 2 {
+		t.Errorf("without one version: %d searches for 2 requests, want 2 (no cache)", n)
+	}
+	st := c.Stats()
+	if st.Shared != 7+3 || st.Purges != 1 || st.Hits != 1 {
+		t.Errorf("stats %+v, want 10 shared (7 and 3 waiters), 1 purge, 1 hit", st)
 	}
 }

@@ -3,8 +3,8 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
-	"sync"
 )
 
 // failure is the body of every error answer, the original app's shape.
@@ -13,45 +13,38 @@ type failure struct {
 	Msg    string `json:"msg"`
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// errEncode is an answer JSON cannot hold (a NaN distance): a fault of
+// ours, answered 500.
+var errEncode = errors.New("could not encode the answer")
 
-// encode writes v as JSON with status. It encodes into a buffer first so an
+// encode writes v as JSON with status. It encodes before writing, so an
 // encoding failure still yields a proper 500 instead of half a body.
 func encode(w http.ResponseWriter, status int, v any) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false) // schedule URLs keep their '&'; nosniff and the JSON type keep browsers from reading it as HTML
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"status":"failure","msg":"internal error: could not encode the answer"}` + "\n")
+	body, err := encodeBytes(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"status":"failure","msg":"internal error: could not encode the answer"}`+"\n")
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	writeJSON(w, status, body)
 }
 
 func fail(w http.ResponseWriter, status int, msg string) {
 	encode(w, status, failure{Status: "failure", Msg: msg})
 }
 
-// encodeBytes is v as encode would write it, in a buffer of its own (the
-// cache keeps it).
+// encodeBytes is v as the API writes it: JSON without HTML escaping
+// (schedule URLs keep their '&'; nosniff and the JSON type keep browsers
+// from reading it as HTML), one line.
 func encodeBytes(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return nil, err
+		return nil, errors.Join(errEncode, err)
 	}
 	return buf.Bytes(), nil
 }
 
-// writeJSON writes an encoded JSON answer with encode's headers.
+// writeJSON writes an encoded JSON answer.
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

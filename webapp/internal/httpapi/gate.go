@@ -2,23 +2,20 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
-// errBusy: every slot stayed taken for the whole wait.
-var errBusy = errors.New("too many searches in flight")
-
-// busyRetryAfter is the Retry-After of a search refused for want of a slot:
-// a busy moment passes sooner than an outage.
+// busyRetryAfter is the Retry-After of a search refused for want of a slot.
 const busyRetryAfter = "1"
 
 // SearchGate bounds the searches in flight to the engine. Past the bound a
 // search waits for a slot at most Wait (the queue is the waiting requests,
-// bounded by the connection cap), then is answered 503 with Retry-After
-// instead of queueing without end: a few searches at a time finish sooner
-// each than many sharing the engine's cores (bench-search).
+// bounded by the connection cap), then fails with foodtrucks.ErrBusy (503
+// with Retry-After) instead of queueing without end: a few searches at a
+// time finish sooner each than many sharing the engine's cores.
 type SearchGate struct {
 	slots chan struct{}
 	wait  time.Duration
@@ -46,12 +43,25 @@ func (g *SearchGate) Stats() GateStats {
 	return GateStats{MaxInFlight: cap(g.slots), InFlight: g.inFlight.Load(), Waiting: g.waiting.Load(), RefusedBusy: g.busy.Load()}
 }
 
-// acquire takes a slot; the returned func gives it back. A nil gate lets
-// everything through.
-func (g *SearchGate) acquire(ctx context.Context) (func(), error) {
-	if g == nil {
-		return func() {}, nil
+// bound returns next behind the gate.
+func (g *SearchGate) bound(next foodtrucks.Searcher) foodtrucks.Searcher { return gated{g, next} }
+
+type gated struct {
+	g    *SearchGate
+	next foodtrucks.Searcher
+}
+
+func (s gated) Search(ctx context.Context, q foodtrucks.Query) (foodtrucks.SearchResult, error) {
+	release, err := s.g.acquire(ctx)
+	if err != nil {
+		return foodtrucks.SearchResult{}, err
 	}
+	defer release()
+	return s.next.Search(ctx, q)
+}
+
+// acquire takes a slot; the returned func gives it back.
+func (g *SearchGate) acquire(ctx context.Context) (func(), error) {
 	release := func() { g.inFlight.Add(-1); <-g.slots }
 	select {
 	case g.slots <- struct{}{}:
@@ -69,7 +79,7 @@ func (g *SearchGate) acquire(ctx context.Context) (func(), error) {
 		return release, nil
 	case <-timer.C:
 		g.busy.Add(1)
-		return nil, errBusy
+		return nil, foodtrucks.ErrBusy
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

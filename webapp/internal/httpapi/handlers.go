@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -10,14 +9,27 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
 )
 
-func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration, cache *ResultCache, gate *SearchGate) http.Handler {
-	versioned, _ := s.(IndexSearcher)
-	if versioned == nil {
-		cache = nil
+// answerer gives the JSON answer of a search and the data version it came
+// from: the searcher's result encoded, or the cache in front of that.
+type answerer interface {
+	answer(ctx context.Context, q foodtrucks.Query) (body []byte, version string, err error)
+}
+
+// encoded is the searcher's answer as the API writes it.
+type encoded struct{ s foodtrucks.Searcher }
+
+func (e encoded) answer(ctx context.Context, q foodtrucks.Query) ([]byte, string, error) {
+	res, err := e.s.Search(ctx, q)
+	if err != nil {
+		return nil, "", err
 	}
+	body, err := encodeBytes(res)
+	return body, res.Version, err
+}
+
+func handleSearch(logger *slog.Logger, answers answerer, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		values, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
@@ -32,104 +44,42 @@ func handleSearch(logger *slog.Logger, s Searcher, timeout time.Duration, cache 
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		failed := func(err error) {
-			status, msg := searchFailure(err)
-			if status == http.StatusServiceUnavailable {
-				w.Header().Set("Retry-After", retryAfter)
+		body, _, err := answers.answer(ctx, q)
+		if err != nil {
+			status, msg, retry := searchFailure(err)
+			if retry != "" {
+				w.Header().Set("Retry-After", retry)
 			}
 			logger.LogAttrs(r.Context(), slog.LevelWarn, "search failed",
 				slog.String("request_id", RequestID(r.Context())), slog.Int("status", status), slog.String("error", err.Error()))
 			fail(w, status, msg)
-		}
-		// The version the alias points to now, read after this request
-		// arrived: a cached answer of that version is current. When it
-		// cannot be read, the search goes to the engine uncached.
-		var version, key string
-		leader := false
-		if cache != nil {
-			if v, err := versioned.CurrentIndex(ctx); err == nil {
-				version, key = v, cacheKey(q)
-				body, lead, err := cache.lookup(ctx, version, key)
-				if err != nil {
-					failed(err)
-					return
-				}
-				if body != nil {
-					writeJSON(w, http.StatusOK, body)
-					return
-				}
-				leader = lead
-			} else if ctx.Err() != nil {
-				failed(err)
-				return
-			}
-		}
-		var shared []byte // what the requests waiting for this search get
-		if leader {
-			defer func() { cache.land(version, key, shared) }()
-		}
-		release, err := gate.acquire(ctx)
-		if err != nil {
-			if errors.Is(err, errBusy) {
-				w.Header().Set("Retry-After", busyRetryAfter)
-				logger.LogAttrs(r.Context(), slog.LevelWarn, "search refused: busy",
-					slog.String("request_id", RequestID(r.Context())), slog.Int("status", http.StatusServiceUnavailable))
-				fail(w, http.StatusServiceUnavailable, "Too many searches at once. Please try again in a moment.")
-				return
-			}
-			failed(err)
 			return
 		}
-		var res foodtrucks.SearchResult
-		index := ""
-		if versioned != nil {
-			res, index, err = versioned.SearchIndex(ctx, q)
-		} else {
-			res, err = s.Search(ctx, q)
-		}
-		release()
-		if err != nil {
-			failed(err)
-			return
-		}
-		bp := resultBufs.Get().(*[]byte)
-		defer resultBufs.Put(bp)
-		body, err := resultBody((*bp)[:0], res)
-		if err != nil {
-			encode(w, http.StatusInternalServerError, failure{Status: "failure", Msg: "internal error: could not encode the answer"})
-			return
-		}
-		*bp = body[:0] // keep the grown buffer for the next answer
-		if cache == nil {
-			writeJSON(w, http.StatusOK, body)
-			return
-		}
-		body = bytes.Clone(body) // the cache keeps it; the buffer goes back
-		if index == "" {
-			index = version // nothing matched; the version read before the search
-		}
-		cache.Put(index, key, body)
-		shared = body
 		writeJSON(w, http.StatusOK, body)
 	})
 }
 
-// searchFailure turns an engine error into a status and a message a person
-// can act on; details stay in the log.
-func searchFailure(err error) (int, string) {
+// searchFailure turns an error kind into a status, a message a person can
+// act on and a Retry-After ("" for none); details stay in the log.
+func searchFailure(err error) (status int, msg, retry string) {
 	switch {
-	case errors.Is(err, search.ErrNotLoaded):
-		return http.StatusServiceUnavailable, "The food-truck data is still loading. Please try again in a moment."
+	case errors.Is(err, errEncode):
+		return http.StatusInternalServerError, "internal error: could not encode the answer", ""
+	case errors.Is(err, foodtrucks.ErrBusy):
+		// A busy moment passes sooner than an outage.
+		return http.StatusServiceUnavailable, "Too many searches at once. Please try again in a moment.", busyRetryAfter
+	case errors.Is(err, foodtrucks.ErrNotLoaded):
+		return http.StatusServiceUnavailable, "The food-truck data is still loading. Please try again in a moment.", retryAfter
 	case errors.Is(err, context.DeadlineExceeded):
 		// A stalled engine is unavailable, not a gateway fault of ours:
 		// 503 with Retry-After lets clients and the load balancer back off.
-		return http.StatusServiceUnavailable, "The search engine is not answering right now. Please try again in a moment."
-	case errors.Is(err, search.ErrUnavailable):
-		return http.StatusServiceUnavailable, "The search engine is unavailable right now. Please try again in a moment."
+		return http.StatusServiceUnavailable, "The search engine is not answering right now. Please try again in a moment.", retryAfter
+	case errors.Is(err, foodtrucks.ErrUnavailable):
+		return http.StatusServiceUnavailable, "The search engine is unavailable right now. Please try again in a moment.", retryAfter
 	case errors.Is(err, context.Canceled):
-		return 499, "request cancelled" // the client left; nobody reads this
+		return 499, "request cancelled", "" // the client left; nobody reads this
 	}
-	return http.StatusBadGateway, "The search engine could not answer this search."
+	return http.StatusBadGateway, "The search engine could not answer this search.", ""
 }
 
 func handleHealthz(version string) http.Handler {
@@ -153,11 +103,10 @@ func handleReadyz(logger *slog.Logger, rc ReadinessChecker) http.Handler {
 		if err := rc.Ready(ctx); err != nil {
 			w.Header().Set("Retry-After", retryAfter)
 			msg := "not ready: search engine unreachable"
-			var problem *search.AliasProblem
 			switch {
-			case errors.As(err, &problem):
-				msg = "not ready: " + problem.Error()
-			case errors.Is(err, search.ErrNotLoaded):
+			case errors.Is(err, foodtrucks.ErrNeedsOperator):
+				msg = "not ready: " + err.Error()
+			case errors.Is(err, foodtrucks.ErrNotLoaded):
 				msg = "not ready: data not loaded yet"
 			case errors.Is(err, context.DeadlineExceeded):
 				msg = "not ready: search engine not answering"
@@ -186,9 +135,9 @@ func handleStats(logger *slog.Logger, src StatsSource, cache *ResultCache, gate 
 		defer cancel()
 		st, err := src.Stats(ctx)
 		if err != nil {
-			status, msg := searchFailure(err)
-			if status == http.StatusServiceUnavailable {
-				w.Header().Set("Retry-After", retryAfter)
+			status, msg, retry := searchFailure(err)
+			if retry != "" {
+				w.Header().Set("Retry-After", retry)
 			}
 			logger.LogAttrs(r.Context(), slog.LevelWarn, "stats failed", slog.String("error", err.Error()))
 			fail(w, status, msg)

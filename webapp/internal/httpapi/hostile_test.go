@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -86,22 +88,43 @@ func TestReadyzSaysWhatToDo(t *testing.T) {
 	}
 }
 
-// The connection cap on a real listener: far more idle keep-alive
-// connections than the cap, and a fresh /healthz still answers at once.
-func TestConnLimiterEvictsIdleConnections(t *testing.T) {
+// limitedServer serves the API on a real listener capped at limit
+// connections.
+func limitedServer(t *testing.T, limit int) (*httpapi.ConnLimiter, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const limit = 16
 	lim := httpapi.NewConnLimiter(ln, limit)
 	srv := httpapi.NewHTTPServer("", httpapi.NewServer(httpapi.Deps{}), slog.New(slog.DiscardHandler))
 	srv.ConnState = lim.ConnState
 	go func() { _ = srv.Serve(lim) }()
 	t.Cleanup(func() { _ = srv.Close() })
+	return lim, ln.Addr().String()
+}
 
+// freshHealthz asks /healthz on a new connection.
+func freshHealthz(t *testing.T, addr, what string) {
+	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz %s: %v", what, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/healthz %s: %s", what, resp.Status)
+	}
+}
+
+// The connection cap on a real listener: far more idle keep-alive
+// connections than the cap, and a fresh /healthz still answers at once.
+func TestConnLimiterEvictsIdleConnections(t *testing.T) {
+	const limit = 16
+	lim, addr := limitedServer(t, limit)
 	for i := range 5 * limit {
-		c, err := net.Dial("tcp", ln.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,10 +144,39 @@ func TestConnLimiterEvictsIdleConnections(t *testing.T) {
 	if lim.Evicted() < 4*limit-1 {
 		t.Errorf("%d idle connections evicted, want about %d", lim.Evicted(), 4*limit)
 	}
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Get("http://" + ln.Addr().String() + "/healthz")
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("/healthz with %d idle connections over a cap of %d: %v", 5*limit, limit, err)
+	freshHealthz(t, addr, fmt.Sprintf("with %d idle connections over a cap of %d", 5*limit, limit))
+}
+
+// Connections that connect and never send a byte hold no request the
+// server could answer or time out early; at the cap they give way to a new
+// connection, oldest first, so they cannot lock a fresh client out.
+func TestConnLimiterEvictsSilentConnections(t *testing.T) {
+	const limit = 16
+	lim, addr := limitedServer(t, limit)
+	var silent []net.Conn
+	for range 5 * limit {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		silent = append(silent, c)
+		defer c.Close()
 	}
-	resp.Body.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	for lim.Evicted() < 4*limit && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if lim.Evicted() < 4*limit {
+		t.Errorf("%d silent connections evicted, want %d", lim.Evicted(), 4*limit)
+	}
+	if open := lim.Open(); open > limit {
+		t.Errorf("%d connections held, cap %d", open, limit)
+	}
+	// Oldest first: the first connection was closed by the server, the
+	// last one is still open.
+	_ = silent[0].SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := silent[0].Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("the oldest silent connection is still open (read: %v)", err)
+	}
+	freshHealthz(t, addr, fmt.Sprintf("with %d silent connections over a cap of %d", 5*limit, limit))
 }

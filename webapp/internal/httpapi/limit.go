@@ -12,12 +12,15 @@ import (
 // slow clients cannot use up the process's file descriptors (past that,
 // accept fails with "too many open files" and even /healthz goes dark).
 //
-// At the cap it does not stop accepting, which would starve the load
-// balancer's and the container's health checks along with everyone else:
-// it closes the connection that has been idle longest to make room. Only
-// when every connection is busy does it let a small reserve in beyond the
-// cap (a probe among them gets its answer), and past that it closes new
-// connections at once.
+// At the cap it does not stop accepting, which would hand the service to
+// whoever opened connections first and starve the load balancer's and the
+// container's health checks: it closes the quiet connection that has been
+// quiet longest to make room. Quiet is a connection that has sent nothing
+// yet or sits idle between requests; a flood of connections that never send
+// a byte therefore keeps replacing itself while a fresh client, which asks
+// at once, gets its answer. Only when every connection is busy does it let
+// a small reserve in beyond the cap (a probe among them gets its answer),
+// and past that it closes new connections at once.
 //
 // Wire it as the server's listener and its ConnState hook.
 type ConnLimiter struct {
@@ -26,7 +29,7 @@ type ConnLimiter struct {
 
 	mu    sync.Mutex
 	conns map[*limitedConn]struct{}
-	idle  map[*limitedConn]time.Time // since when
+	quiet map[*limitedConn]time.Time // since when: new and silent, or idle between requests
 
 	evicted, rejected atomic.Int64
 }
@@ -39,7 +42,7 @@ func NewConnLimiter(l net.Listener, limit int) *ConnLimiter {
 		max:      limit,
 		reserve:  max(4, limit/32),
 		conns:    map[*limitedConn]struct{}{},
-		idle:     map[*limitedConn]time.Time{},
+		quiet:    map[*limitedConn]time.Time{},
 	}
 }
 
@@ -55,7 +58,7 @@ func (l *ConnLimiter) Accept() (net.Conn, error) {
 		var victim *limitedConn
 		if len(l.conns) >= l.max {
 			var oldest time.Time
-			for ic, since := range l.idle {
+			for ic, since := range l.quiet {
 				if victim == nil || since.Before(oldest) {
 					victim, oldest = ic, since
 				}
@@ -82,7 +85,8 @@ func (l *ConnLimiter) Accept() (net.Conn, error) {
 }
 
 // ConnState is the http.Server hook that tells the limiter which
-// connections are idle.
+// connections are quiet: the server reports a connection new before it has
+// read a byte of it, active once a request begins, idle after an answer.
 func (l *ConnLimiter) ConnState(c net.Conn, s http.ConnState) {
 	lc, ok := c.(*limitedConn)
 	if !ok {
@@ -94,18 +98,18 @@ func (l *ConnLimiter) ConnState(c net.Conn, s http.ConnState) {
 		return
 	}
 	switch s {
-	case http.StateIdle:
-		l.idle[lc] = time.Now()
+	case http.StateNew, http.StateIdle:
+		l.quiet[lc] = time.Now()
 	case http.StateClosed, http.StateHijacked:
 		l.forgetLocked(lc)
 	default:
-		delete(l.idle, lc)
+		delete(l.quiet, lc)
 	}
 }
 
 func (l *ConnLimiter) forgetLocked(lc *limitedConn) {
 	delete(l.conns, lc)
-	delete(l.idle, lc)
+	delete(l.quiet, lc)
 }
 
 // Open is the number of connections held now.
@@ -115,7 +119,7 @@ func (l *ConnLimiter) Open() int {
 	return len(l.conns)
 }
 
-// Evicted and Rejected count the idle connections closed to make room and
+// Evicted and Rejected count the quiet connections closed to make room and
 // the new ones closed because every slot was busy.
 func (l *ConnLimiter) Evicted() int64  { return l.evicted.Load() }
 func (l *ConnLimiter) Rejected() int64 { return l.rejected.Load() }

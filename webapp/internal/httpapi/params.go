@@ -10,7 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
 // Limits on what a search may ask for.
@@ -38,8 +38,8 @@ var statusRE = regexp.MustCompile(`^[A-Z_]{1,20}$`)
 // type (Truck or Push Cart) and limit. Unknown parameters are ignored, as
 // clients add cache-busters; a parameter given twice is an error rather
 // than a guess.
-func ParseSearchParams(v url.Values) (search.Query, error) {
-	var q search.Query
+func ParseSearchParams(v url.Values) (foodtrucks.Query, error) {
+	var q foodtrucks.Query
 	single := func(name string) (string, error) {
 		vals, ok := v[name]
 		if !ok {
@@ -89,7 +89,7 @@ func ParseSearchParams(v url.Values) (search.Query, error) {
 		if err != nil {
 			return q, err
 		}
-		q.Near = &search.Point{Lat: lat, Lon: lon}
+		q.Near = &foodtrucks.Point{Lat: lat, Lon: lon}
 		q.RadiusMeters = DefaultRadius
 		if radiusRaw != "" {
 			if q.RadiusMeters, err = ParseRadius(radiusRaw); err != nil {

@@ -4,7 +4,7 @@ import "net/http"
 
 // addRoutes is the whole HTTP surface on one screen.
 func addRoutes(mux *http.ServeMux, d Deps) {
-	searches := handleSearch(d.Logger, d.Search, d.SearchTimeout, d.Cache, d.Gate)
+	searches := handleSearch(d.Logger, d.answers(), d.SearchTimeout)
 	mux.Handle("GET /search", searches)
 	mux.Handle("GET /api/search", searches)
 	mux.Handle("GET /api/stats", handleStats(d.Logger, d.Stats, d.Cache, d.Gate))

@@ -12,19 +12,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
 )
 
 // ContentSecurityPolicy suits the Leaflet page: everything from our own
 // origin, map tiles from OpenStreetMap, nothing inline, no framing.
 const ContentSecurityPolicy = "default-src 'self'; img-src 'self' data: https://tile.openstreetmap.org; " +
 	"style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-
-// Searcher answers searches; *search.Client is one, benchmarks use an
-// in-memory one.
-type Searcher interface {
-	Search(ctx context.Context, q search.Query) (foodtrucks.SearchResult, error)
-}
 
 // ReadinessChecker says whether searches can be served right now.
 type ReadinessChecker interface {
@@ -51,8 +44,8 @@ type Stats struct {
 	Loads        int `json:"loads"`
 	RefusedLoads int `json:"refused_loads"`
 	// DocumentCopies are the indices whose documents this process holds to
-	// complete search hits.
-	DocumentCopies *search.CopyStats `json:"document_copies,omitempty"`
+	// complete search hits (the search adapter's own report).
+	DocumentCopies any `json:"document_copies,omitempty"`
 }
 
 // LoadStats describes the last load this process completed.
@@ -71,21 +64,38 @@ type LoadStats struct {
 // Deps are the server's collaborators.
 type Deps struct {
 	Logger  *slog.Logger
-	Search  Searcher
+	Search  foodtrucks.Searcher
 	Ready   ReadinessChecker
 	Stats   StatsSource
 	UI      http.Handler // served for GET / and static paths; nil = no UI
 	Version string
 
 	// SearchTimeout bounds one search including the Elasticsearch call
-	// (default search.SearchTimeout).
+	// (default DefaultSearchTimeout).
 	SearchTimeout time.Duration
 
 	// Cache, when set, answers repeated searches of the version the alias
-	// points to (Search must be an IndexSearcher); nil = no cache.
+	// serves; nil = no cache.
 	Cache *ResultCache
 	// Gate, when set, bounds the searches in flight to the engine.
 	Gate *SearchGate
+}
+
+// DefaultSearchTimeout bounds a search when Deps does not say.
+const DefaultSearchTimeout = 2 * time.Second
+
+// answers is the search path: the searcher, behind the gate when there is
+// one, encoded, behind the cache when there is one (a hit passes no gate).
+func (d Deps) answers() answerer {
+	s := d.Search
+	if d.Gate != nil {
+		s = d.Gate.bound(s)
+	}
+	var a answerer = encoded{s}
+	if d.Cache != nil {
+		a = d.Cache.wrap(a)
+	}
+	return a
 }
 
 // NewServer builds the handler with every route and middleware.
@@ -94,7 +104,7 @@ func NewServer(d Deps) http.Handler {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.SearchTimeout <= 0 {
-		d.SearchTimeout = search.SearchTimeout
+		d.SearchTimeout = DefaultSearchTimeout
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)

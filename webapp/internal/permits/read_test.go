@@ -3,16 +3,14 @@ package permits
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func readFixture(t *testing.T, name string) ([]foodtrucks.Permit, Report) {
 	t.Helper()
@@ -299,8 +297,8 @@ func TestParseDate(t *testing.T) {
 }
 
 // The inspect summary of the hostile fixture is kept as a golden file, so a
-// change to the operator's view is a visible diff. Run with -update to
-// rewrite it.
+// change to the operator's view is a visible diff. Run with -update-golden
+// to rewrite it.
 func TestWriteTextGolden(t *testing.T) {
 	for _, name := range []string{"hostile.json", "hostile.csv"} {
 		t.Run(name, func(t *testing.T) {
@@ -309,19 +307,7 @@ func TestWriteTextGolden(t *testing.T) {
 			if err := report.WriteText(&out); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", name+".report.txt")
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("WriteText:\n%s\nwant (%s):\n%s", out.Bytes(), golden, want)
-			}
+			repo.Golden(t, filepath.Join("testdata", name+".report.txt"), out.Bytes())
 		})
 	}
 }

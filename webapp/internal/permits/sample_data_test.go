@@ -3,7 +3,7 @@ package permits
 import (
 	"testing"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 const (
@@ -15,5 +15,5 @@ const (
 // repository (they are the city's data, not ours to commit).
 func samplePath(t testing.TB, name string) string {
 	t.Helper()
-	return repotest.SampleData(t, name)
+	return repo.SampleData(t, name)
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
 // IndexState is one index behind the alias.
@@ -53,6 +55,9 @@ type AliasProblem struct {
 }
 
 func (p *AliasProblem) Error() string { return p.What + "; " + p.Advice }
+
+// Is makes an AliasProblem the domain's ErrNeedsOperator.
+func (p *AliasProblem) Is(target error) bool { return target == foodtrucks.ErrNeedsOperator }
 
 // Problem reports a state that needs an operator: an index named like the
 // alias, a closed index behind it, an index this app did not make, or more
@@ -132,9 +137,7 @@ func (c *Client) State(ctx context.Context) (AliasState, error) {
 		if !ok { // deleted between the two reads
 			continue
 		}
-		if c.versionRE.MatchString(name) {
-			ix.Created = c.versionTime(name)
-		}
+		ix.Created, _ = c.versionTime(name)
 		st.Indices = append(st.Indices, ix)
 	}
 	return st, nil
@@ -142,15 +145,6 @@ func (c *Client) State(ctx context.Context) (AliasState, error) {
 
 func (c *Client) indexExists(ctx context.Context, name string) (bool, error) {
 	return c.exists(ctx, esapi.IndicesExistsRequest{Index: []string{name}, ExpandWildcards: "all"}, "/"+name)
-}
-
-// versionTime is the time in a version's name.
-func (c *Client) versionTime(name string) time.Time {
-	t, err := time.Parse(indexTimeLayout, strings.TrimPrefix(name, c.alias+"-"))
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 // aliasSwapAnswer is the body of a successful POST /_aliases. Elasticsearch

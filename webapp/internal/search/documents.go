@@ -13,13 +13,13 @@ import (
 
 // A search asks Elasticsearch only which permits match, in which order
 // (their ids, read from doc values, and the geo sort values), and completes
-// each hit from the app's own copy of that index's documents. Fetching the
-// documents is what a search costs the node most: for "burrito", fetching
-// 154 filtered _source documents cost it eight times the query itself
-// (4.0 ms against 0.5 ms per search; the original app's 31 whole documents,
-// 1.5 ms). An index is never written after the alias points at it (every
-// load builds a new one), so the copy, read once per index, stays exact, and
-// a hit is completed only from the copy of the index that answered it.
+// each hit from the app's own copy of that index's documents, because
+// fetching the documents is most of what a search costs the node (asking
+// for their fields instead shows in make bench-search, uncached, as a
+// several-fold rise in the node's CPU per search). An index is never written after
+// the alias points at it (every load builds a new one), so the copy, read
+// once per index, stays exact, and a hit is completed only from the copy of
+// the index that answered it.
 
 // maxDocumentCopies is how many indices' documents are held: the one the
 // alias points to and the one before it, which searches already in flight
@@ -36,8 +36,8 @@ var errDocumentMissing = errors.New("a matching permit is missing from the docum
 // removed the old version in between): the search is asked again.
 var errIndexGone = errors.New("the index that answered was deleted")
 
-// documentCopies holds the copies, read at most once each at a time.
-type documentCopies struct {
+// heldDocuments are the copies held, each read at most once at a time.
+type heldDocuments struct {
 	mu   sync.Mutex
 	held []*documentCopy // oldest first, at most maxDocumentCopies
 

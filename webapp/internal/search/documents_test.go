@@ -11,7 +11,7 @@ import (
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
 )
 
 // Searches ask the node only for permit ids and complete the hits from the
@@ -44,7 +44,7 @@ func startLoaded(t *testing.T, clock *fixedClock) (*engine, *search.Client, sear
 	t.Helper()
 	es := startEngine(t, "")
 	c := newClient(t, es, clock)
-	loaded, err := c.Load(context.Background(), fixturePermits())
+	loaded, err := c.Load(context.Background(), nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,16 +76,16 @@ func TestHitsAreCompletedFromTheIndexThatAnswered(t *testing.T) {
 	renamed[0].Applicant, renamed[0].Address = "Tacos La Segunda", "9 VALENCIA ST"
 	renamed[1].Applicant = "Tacos La Segunda"
 	clock.t = clock.t.Add(time.Minute)
-	second, err := c.Load(ctx, renamed)
+	second, err := c.Load(ctx, nil, renamed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, index, err := c.SearchIndex(ctx, search.Query{Text: "tacos"})
+	res, err := c.Search(ctx, search.Query{Text: "tacos"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if index != second.Index {
-		t.Errorf("answered by %q, want the new version %s", index, second.Index)
+	if res.Version != second.Index {
+		t.Errorf("answered by %q, want the new version %s", res.Version, second.Index)
 	}
 	if got, want := branchAddresses(res), []string{"Tacos La Segunda @ 2000 FOLSOM ST", "Tacos La Segunda @ 9 VALENCIA ST"}; !slices.Equal(got, want) {
 		t.Errorf("after the swap: got %q, want %q", got, want)
@@ -102,7 +102,7 @@ func TestDocumentsAreReadInPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	loaded, err := c.Load(ctx, fixturePermits())
+	loaded, err := c.Load(ctx, nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}

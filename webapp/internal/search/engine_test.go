@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
 )
 
 // cannedAnswer is what the proxy gives every request instead of the node's
@@ -183,30 +183,6 @@ func TestProductCheck(t *testing.T) {
 	})
 }
 
-func TestAliasExistsReadsHeadStatuses(t *testing.T) {
-	cases := []struct {
-		status     int
-		want       bool
-		wantErrors error
-	}{
-		{200, true, nil},
-		{404, false, nil},
-		// A HEAD answer cannot explain itself; anything else means the
-		// alias cannot be confirmed, so searches cannot be served.
-		{401, false, search.ErrUnavailable},
-		{500, false, search.ErrUnavailable},
-	}
-	for _, tc := range cases {
-		t.Run(http.StatusText(tc.status), func(t *testing.T) {
-			c, _ := startCannedES(t, cannedAnswer{status: tc.status, productHeader: true})
-			got, err := c.AliasExists(context.Background())
-			if got != tc.want || !errors.Is(err, tc.wantErrors) || (tc.wantErrors == nil) != (err == nil) {
-				t.Errorf("HEAD answered %d: AliasExists = %v, %v; want %v, %v", tc.status, got, err, tc.want, tc.wantErrors)
-			}
-		})
-	}
-}
-
 // bodyTracker counts response bodies handed out and not yet closed.
 type bodyTracker struct {
 	next http.RoundTripper
@@ -256,23 +232,22 @@ func TestEveryResponseBodyIsClosed(t *testing.T) {
 	_ = c.Ping(ctx)
 	_ = c.Ready(ctx) // not loaded: a 404
 	_, _ = c.Search(ctx, search.Query{Text: "tacos"})
-	_, _ = c.Stats(ctx)
-	if _, err := c.Load(ctx, fixturePermits()); err != nil {
+	_ = c.Ready(ctx)
+	if _, err := c.Load(ctx, nil, fixturePermits()); err != nil {
 		t.Fatal(err)
 	}
 	clock.t = clock.t.Add(time.Hour)
-	if _, err := c.Load(ctx, fixturePermits()); err != nil { // also deletes the old version
+	if _, err := c.Load(ctx, nil, fixturePermits()); err != nil { // also deletes the old version
 		t.Fatal(err)
 	}
 	es.Inject(esfault.RejectBulkItemsAfter(2))
 	clock.t = clock.t.Add(time.Hour)
-	if _, err := c.Load(ctx, fixturePermits()); err == nil { // rejected items, partial index deleted
+	if _, err := c.Load(ctx, nil, fixturePermits()); err == nil { // rejected items, partial index deleted
 		t.Fatal("load with rejected items succeeded")
 	}
 	es.Clear()
-	_, _ = c.AliasExists(ctx)
 	_, _ = c.Search(ctx, search.Query{Near: &search.Point{Lat: 37.79, Lon: -122.39}, RadiusMeters: 1000})
-	_, _ = c.Stats(ctx)
+	_ = c.Ready(ctx)
 	es.Inject(esfault.Fault{Times: 2, Answer: esfault.Unavailable("")}) // retried once, then given up
 	_, _ = c.Search(ctx, search.Query{Text: "tacos"})
 	es.Inject(esfault.Fault{Times: 1, Truncate: true}) // a body cut short

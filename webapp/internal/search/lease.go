@@ -26,6 +26,11 @@ var ErrLeaseLost = errors.New("the load lease was taken over by another web task
 
 const leaseDocID = "load"
 
+// Renewer is a held lease as a load sees it: *Lease, or a stand-in.
+type Renewer interface {
+	Renew(ctx context.Context) error
+}
+
 // Lease is a held load lease.
 type Lease struct {
 	c           *Client
@@ -98,14 +103,15 @@ func (c *Client) createLease(ctx context.Context, holder string, ttl time.Durati
 		PrimaryTerm int `json:"_primary_term"`
 	}
 	if err := c.call(ctx, esapi.CreateRequest{Index: c.CoordinationIndex(), DocumentID: leaseDocID, Body: body}, &ans); err != nil {
-		return nil, unclassified(err)
+		return nil, conflictOrMissing(err)
 	}
 	return &Lease{c: c, holder: holder, ttl: ttl, seqNo: ans.SeqNo, primaryTerm: ans.PrimaryTerm}, nil
 }
 
-// unclassified digs the raw Elasticsearch answer out of a classified error,
-// so a 409 or 404 can be told apart; outages stay as they are.
-func unclassified(err error) error {
+// conflictOrMissing returns a 409 or 404 answer as Elasticsearch gave it,
+// out of its classified error, so the caller can tell them apart; outages
+// stay as they are.
+func conflictOrMissing(err error) error {
 	var esErr *esError
 	if errors.As(err, &esErr) && (esErr.Status == http.StatusConflict || esErr.Status == http.StatusNotFound) {
 		return esErr
@@ -144,16 +150,10 @@ func (c *Client) deleteLease(ctx context.Context, seqNo, term int) error {
 // settings before the lease document is written: created implicitly by
 // that write, it would get Elasticsearch's default of one replica, which a
 // single node (the dev stack, the prod stack's one Elasticsearch task) can
-// never place, and the cluster would stay yellow. An index left by an
-// earlier version of the app gets the setting too. Best effort: the lease
+// never place, and the cluster would stay yellow. Best effort: the lease
 // works either way, and the write after it reports a real problem.
 func (c *Client) ensureCoordinationIndex(ctx context.Context) {
-	existed, err := c.createCoordinationIndex(ctx)
-	if err != nil || !existed {
-		return
-	}
-	body := strings.NewReader(`{"index":{"auto_expand_replicas":"0-1"}}`)
-	_ = c.call(ctx, esapi.IndicesPutSettingsRequest{Index: []string{c.CoordinationIndex()}, Body: body}, nil)
+	_, _ = c.createCoordinationIndex(ctx)
 }
 
 // createCoordinationIndex creates the coordination index, or reports that

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -27,29 +25,20 @@ type LoadResult struct {
 	Finished  time.Time     `json:"finished"`
 }
 
-// staleVersionAge is how old an index version must be before a load deletes
-// it without having served it itself. Younger versions may be another web
-// instance's load in progress.
-const staleVersionAge = 30 * time.Minute
-
 // Load indexes the permits into a new versioned index and, only when every
 // document made it, points the alias at it in one atomic step. Searches
 // never see a half-loaded index; a failed load deletes its own index and
 // leaves the alias (and the data it serves) untouched.
-func (c *Client) Load(ctx context.Context, permits []foodtrucks.Permit) (LoadResult, error) {
-	return c.LoadUnder(ctx, nil, permits)
-}
-
-// LoadUnder is Load by the holder of the load lease (nil: no lease). The
-// lease is renewed right before the alias swap, and a lost lease abandons
-// the load. Holding it, the load also deletes every version the alias does
-// not point at, whatever its age: no other load can be in progress, so
-// they are leftovers of failed loads.
-func (c *Client) LoadUnder(ctx context.Context, lease *Lease, permits []foodtrucks.Permit) (LoadResult, error) {
+//
+// The holder of the load lease passes it (nil: no lease): it is renewed
+// right before the alias swap, a lost lease abandons the load, and the load
+// deletes every version but its own, since under the lease no other load
+// can be in progress. Without the lease, only the versions it replaced go.
+func (c *Client) Load(ctx context.Context, lease Renewer, permits []foodtrucks.Permit) (LoadResult, error) {
 	c.loadMu.Lock()
 	defer c.loadMu.Unlock()
 	start := time.Now()
-	res := LoadResult{Index: c.nextIndexName()}
+	res := LoadResult{Index: c.nextVersionName()}
 	if len(permits) == 0 {
 		return res, errors.New("search: refusing to load zero permits (the current data stays)")
 	}
@@ -91,12 +80,7 @@ func (c *Client) LoadUnder(ctx context.Context, lease *Lease, permits []foodtruc
 	}
 
 	res.Requests++
-	versions, err := c.versions(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	res.Requests++
-	current, err := c.aliasTargets(ctx)
+	versions, current, err := c.versionsAndTargets(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -118,7 +102,7 @@ func (c *Client) LoadUnder(ctx context.Context, lease *Lease, permits []foodtruc
 		if v.name == res.Index {
 			continue
 		}
-		if lease != nil || v.hasAlias || c.versionAge(v.name) > staleVersionAge {
+		if lease != nil || v.hasAlias {
 			stale = append(stale, v.name)
 		}
 	}
@@ -223,32 +207,6 @@ func (c *Client) bulk(ctx context.Context, index string, permits []foodtrucks.Pe
 	return indexed, nil
 }
 
-type version struct {
-	name     string
-	hasAlias bool
-}
-
-// versions lists this alias's versioned indices, oldest first, and which of
-// them the alias points to. One request: GET /<alias>-*/_alias.
-func (c *Client) versions(ctx context.Context) ([]version, error) {
-	var resp map[string]struct {
-		Aliases map[string]json.RawMessage `json:"aliases"`
-	}
-	if err := c.call(ctx, esapi.IndicesGetAliasRequest{Index: []string{c.alias + "-*"}}, &resp); err != nil {
-		return nil, fmt.Errorf("list versions of %s: %w", c.alias, err)
-	}
-	var out []version
-	for name, idx := range resp {
-		if !c.versionRE.MatchString(name) {
-			continue // someone else's index that happens to share the prefix
-		}
-		_, has := idx.Aliases[c.alias]
-		out = append(out, version{name: name, hasAlias: has})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out, nil
-}
-
 // aliasActions is the body of POST /_aliases; Elasticsearch applies all
 // actions in one cluster-state update, so no search sees the alias missing.
 type aliasActions struct {
@@ -264,25 +222,6 @@ type aliasTarget struct {
 	Index     string `json:"index"`
 	Alias     string `json:"alias"`
 	MustExist *bool  `json:"must_exist,omitempty"`
-}
-
-// aliasTargets lists every index the alias points at, versions or not.
-func (c *Client) aliasTargets(ctx context.Context) ([]string, error) {
-	var resp map[string]json.RawMessage
-	err := c.call(ctx, esapi.IndicesGetAliasRequest{Name: []string{c.alias}}, &resp)
-	var esErr *esError
-	if errors.As(err, &esErr) && esErr.Status == http.StatusNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read alias %s: %w", c.alias, err)
-	}
-	out := make([]string, 0, len(resp))
-	for name := range resp {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // swapAlias moves the alias from previous (what it pointed at when read) to
@@ -328,26 +267,4 @@ func jsonBody(v any) (*bytes.Reader, error) {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
 	return bytes.NewReader(b), nil
-}
-
-// indexTimeLayout gives sortable, lower-case names: sfdata-20261104t120501.123z.
-const indexTimeLayout = "20060102t150405.000z"
-
-func (c *Client) nextIndexName() string {
-	t := c.now().UTC()
-	name := c.alias + "-" + strings.ToLower(t.Format(indexTimeLayout))
-	for name <= c.lastIndexName {
-		t = t.Add(time.Millisecond)
-		name = c.alias + "-" + strings.ToLower(t.Format(indexTimeLayout))
-	}
-	c.lastIndexName = name
-	return name
-}
-
-func (c *Client) versionAge(name string) time.Duration {
-	t, err := time.Parse(indexTimeLayout, strings.TrimPrefix(name, c.alias+"-"))
-	if err != nil {
-		return 0
-	}
-	return c.now().Sub(t)
 }

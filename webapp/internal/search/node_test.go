@@ -31,8 +31,8 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // unionSquare is the centre of the geo flows: downtown, where trucks are dense.
@@ -133,7 +133,7 @@ func TestRealNode(t *testing.T) {
 		timed(t)
 		orig := "ft-orig-" + runID
 		t.Cleanup(func() { esnode.DeleteIndices(t, es.url, orig) })
-		raw, err := os.ReadFile(repotest.SampleData(t, "sf-mobile-food-permits.json"))
+		raw, err := os.ReadFile(repo.SampleData(t, "sf-mobile-food-permits.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +310,7 @@ func TestRealNode(t *testing.T) {
 					tr = tc.transport(http.DefaultTransport.(*http.Transport).Clone())
 				}
 				failing := newNodeClient(t, node.URL, alias, 100, tr)
-				res, err := failing.Load(context.Background(), tc.permits)
+				res, err := failing.Load(context.Background(), nil, tc.permits)
 				if err == nil {
 					t.Fatalf("load succeeded (%d documents into %s); it should have failed", res.Documents, res.Index)
 				}
@@ -356,7 +356,7 @@ func mustLoad(t *testing.T, c *search.Client, rows []foodtrucks.Permit) search.L
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := c.Load(ctx, rows)
+	res, err := c.Load(ctx, nil, rows)
 	if err != nil {
 		t.Fatalf("load %d permits: %v", len(rows), err)
 	}
@@ -382,12 +382,12 @@ func checkLoaded(t *testing.T, es *rawES, c *search.Client, res search.LoadResul
 	if res.Documents != permits {
 		t.Errorf("indexed %d documents, want %d", res.Documents, permits)
 	}
-	st, err := c.Stats(context.Background())
+	st, err := c.State(context.Background())
 	if err != nil {
-		t.Fatalf("stats: %v", err)
+		t.Fatalf("state: %v", err)
 	}
-	if st.Index != res.Index || st.Documents != int64(permits) {
-		t.Errorf("stats = %+v, want index %s with %d documents", st, res.Index, permits)
+	if ix, ok := st.Serving(); !ok || ix.Name != res.Index || ix.Documents != int64(permits) {
+		t.Errorf("state = %+v, want the alias serving %s with %d documents", st, res.Index, permits)
 	}
 	if err := c.Ready(context.Background()); err != nil {
 		t.Errorf("Ready after load: %v", err)
@@ -418,7 +418,7 @@ func checkLoaded(t *testing.T, es *rawES, c *search.Client, res search.LoadResul
 
 func readSample(t *testing.T, name string) []foodtrucks.Permit {
 	t.Helper()
-	path := repotest.SampleData(t, name)
+	path := repo.SampleData(t, name)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)

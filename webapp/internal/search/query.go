@@ -16,23 +16,11 @@ import (
 // about 500; the original app asked for 750.
 const MaxDocuments = 1000
 
-// Query is one search as the API understands it. Text is matched as plain
-// words (never as Lucene syntax); Near plus RadiusMeters restrict to a
-// circle and sort by distance.
-type Query struct {
-	Text         string
-	Near         *Point
-	RadiusMeters float64
-	Status       string // exact permit status, "" = any
-	FacilityType string // exact facility type, "" = any
-	Limit        int    // maximum trucks in the answer, 0 = all
-}
-
-// Point is a WGS84 coordinate.
-type Point struct {
-	Lat float64
-	Lon float64
-}
+// Query and Point are the domain's.
+type (
+	Query = foodtrucks.Query
+	Point = foodtrucks.Point
+)
 
 // Fields the text query searches; food items first and weighing most, as in
 // the original app which searched nothing else.
@@ -184,32 +172,26 @@ type searchResponse struct {
 var SearchFilterPath = []string{"hits.hits._index", "hits.hits.fields.id", "hits.hits.sort"}
 
 // Search runs q against the alias and groups the hits into trucks in the
-// original app's response shape.
+// original app's response shape; the result names the version that
+// answered.
 func (c *Client) Search(ctx context.Context, q Query) (foodtrucks.SearchResult, error) {
-	res, _, err := c.SearchIndex(ctx, q)
-	return res, err
-}
-
-// SearchIndex is Search that also names the index that answered ("" when
-// nothing matched: the answer does not say).
-func (c *Client) SearchIndex(ctx context.Context, q Query) (foodtrucks.SearchResult, string, error) {
-	res, index, err := c.searchOnce(ctx, q)
+	res, err := c.searchOnce(ctx, q)
 	if errors.Is(err, errIndexGone) {
 		// Another replica swapped the alias and deleted the index that
 		// answered before its documents could be read: ask the new one.
-		res, index, err = c.searchOnce(ctx, q)
+		res, err = c.searchOnce(ctx, q)
 	}
-	return res, index, err
+	return res, err
 }
 
-func (c *Client) searchOnce(ctx context.Context, q Query) (foodtrucks.SearchResult, string, error) {
+func (c *Client) searchOnce(ctx context.Context, q Query) (foodtrucks.SearchResult, error) {
 	body, err := jsonBody(Request(q))
 	if err != nil {
-		return foodtrucks.SearchResult{}, "", err
+		return foodtrucks.SearchResult{}, err
 	}
 	var resp searchResponse
 	if err := c.call(ctx, esapi.SearchRequest{Index: []string{c.alias}, Body: body, FilterPath: SearchFilterPath}, &resp); err != nil {
-		return foodtrucks.SearchResult{}, "", err
+		return foodtrucks.SearchResult{}, err
 	}
 	index := ""
 	hits := make([]Hit, 0, len(resp.Hits.Hits))
@@ -222,12 +204,12 @@ func (c *Client) searchOnce(ctx context.Context, q Query) (foodtrucks.SearchResu
 			index = "" // two indices answered (an alias mid-repair): name none
 		}
 		if len(h.Fields.ID) != 1 {
-			return foodtrucks.SearchResult{}, "", fmt.Errorf("a hit of %s carries %d permit ids, not one", h.Index, len(h.Fields.ID))
+			return foodtrucks.SearchResult{}, fmt.Errorf("a hit of %s carries %d permit ids, not one", h.Index, len(h.Fields.ID))
 		}
 		id := h.Fields.ID[0]
 		if docs == nil || h.Index != docsOf {
 			if docs, err = c.documentsOf(ctx, h.Index); err != nil {
-				return foodtrucks.SearchResult{}, "", err
+				return foodtrucks.SearchResult{}, err
 			}
 			docsOf = h.Index
 		}
@@ -237,10 +219,10 @@ func (c *Client) searchOnce(ctx context.Context, q Query) (foodtrucks.SearchResu
 			// read them again, once.
 			c.dropDocuments(h.Index, nil)
 			if docs, err = c.documentsOf(ctx, h.Index); err != nil {
-				return foodtrucks.SearchResult{}, "", err
+				return foodtrucks.SearchResult{}, err
 			}
 			if src, ok = docs[id]; !ok {
-				return foodtrucks.SearchResult{}, "", fmt.Errorf("%w: %w (%s in %s)", ErrUnavailable, errDocumentMissing, id, h.Index)
+				return foodtrucks.SearchResult{}, fmt.Errorf("%w: %w (%s in %s)", ErrUnavailable, errDocumentMissing, id, h.Index)
 			}
 		}
 		hit := Hit{Source: src}
@@ -251,7 +233,9 @@ func (c *Client) searchOnce(ctx context.Context, q Query) (foodtrucks.SearchResu
 		}
 		hits = append(hits, hit)
 	}
-	return Group(hits, q.Limit), index, nil
+	res := Group(hits, q.Limit)
+	res.Version = index
+	return res, nil
 }
 
 func toFloat(v any) (float64, bool) {

@@ -22,15 +22,18 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
-// ErrUnavailable means Elasticsearch could not be reached or answered with a
-// server-side failure. Callers answer 503 and try again later.
-var ErrUnavailable = errors.New("search engine unavailable")
-
-// ErrNotLoaded means Elasticsearch answers but the alias does not exist yet:
-// no load has completed.
-var ErrNotLoaded = errors.New("no data loaded yet")
+// ErrUnavailable (Elasticsearch could not be reached or answered with a
+// server-side failure) and ErrNotLoaded (it answers, but the alias does not
+// exist yet) are the domain's error kinds.
+var (
+	ErrUnavailable = foodtrucks.ErrUnavailable
+	ErrNotLoaded   = foodtrucks.ErrNotLoaded
+)
 
 // Options configures a Client. Only URL and Alias are required.
 type Options struct {
@@ -66,11 +69,11 @@ type Client struct {
 	now           func() time.Time
 	versionRE     *regexp.Regexp
 
-	current   indexReads     // CurrentIndex's shared reads
-	documents documentCopies // the documents searches complete hits from
+	documents  heldDocuments      // the documents searches complete hits from
+	aliasReads singleflight.Group // ServedIndex's shared reads
 
-	loadMu        sync.Mutex // one load at a time per process
-	lastIndexName string     // guards against two loads in the same millisecond
+	loadMu          sync.Mutex // one load at a time per process
+	lastVersionName string     // guards against two loads in the same millisecond
 }
 
 // New validates the options and builds a client. It does not contact
@@ -91,8 +94,8 @@ func New(o Options) (*Client, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64 // one per concurrent search; the default 2 churns sockets under load
 		// No gzip between the app and Elasticsearch: on a local network
-		// (or the same host) compressing and inflating every answer cost
-		// both sides more CPU than the bytes it saved (bench-search).
+		// (or the same host) compressing and inflating every answer costs
+		// both sides more CPU than the bytes it saves.
 		t.DisableCompression = true
 		t.ResponseHeaderTimeout = 30 * time.Second
 		tr = t
@@ -133,7 +136,7 @@ func New(o Options) (*Client, error) {
 		batchDocs:     o.BulkBatchDocs,
 		documentsPage: o.DocumentsPageSize,
 		now:           o.Now,
-		versionRE:     regexp.MustCompile(`^` + regexp.QuoteMeta(o.Alias) + `-\d{8}t\d{6}\.\d{3}z$`),
+		versionRE:     versionPattern(o.Alias),
 	}
 	if c.batchDocs <= 0 {
 		c.batchDocs = 1000
@@ -147,9 +150,6 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
-// Alias is the name searches read from.
-func (c *Client) Alias() string { return c.alias }
-
 // ValidateAlias applies Elasticsearch's index-name rules, so a bad INDEX
 // setting fails at start-up instead of on the first load.
 func ValidateAlias(name string) error {
@@ -160,10 +160,10 @@ func ValidateAlias(name string) error {
 		return fmt.Errorf("alias name %q is longer than 200 bytes", name)
 	case name != strings.ToLower(name):
 		return fmt.Errorf("alias name %q must be lower case", name)
-	case strings.HasPrefix(name, "-") || strings.HasPrefix(name, "_") || strings.HasPrefix(name, "+"):
-		return fmt.Errorf("alias name %q must not start with -, _ or +", name)
-	case name == "." || name == "..":
-		return fmt.Errorf("alias name %q is reserved", name)
+	case strings.HasPrefix(name, "-") || strings.HasPrefix(name, "_") || strings.HasPrefix(name, "+") || strings.HasPrefix(name, "."):
+		// A leading dot is legal but makes a hidden or system index,
+		// which Elasticsearch warns about on every request.
+		return fmt.Errorf("alias name %q must not start with -, _, + or .", name)
 	case strings.ContainsAny(name, `\/*?"<>| ,#:`):
 		//lint:ignore ST1005 the message ends with the list of characters, ':' among them
 		return fmt.Errorf(`alias name %q must not contain any of \ / * ? " < > | space , # :`, name)
@@ -192,11 +192,6 @@ func (c *Client) Ready(ctx context.Context) error {
 		return ErrNotLoaded
 	}
 	return nil
-}
-
-// AliasExists reports whether the alias is present.
-func (c *Client) AliasExists(ctx context.Context) (bool, error) {
-	return c.exists(ctx, esapi.IndicesExistsAliasRequest{Name: []string{c.alias}}, "/_alias/"+c.alias)
 }
 
 // exists asks a HEAD request: 2xx is yes, 404 no. A HEAD answer has no body

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,11 +14,10 @@ import (
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden request files in testdata/")
 
 // fixedClock hands out the same instant until advanced, so versioned index
 // names in golden files are stable.
@@ -104,29 +102,11 @@ func fixturePermits() []foodtrucks.Permit {
 	}
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-// JSON bodies are indented (one JSON value per line for NDJSON) so diffs
-// are readable.
+// golden compares got, indented (one JSON value per line for NDJSON) so
+// diffs are readable, with testdata/name.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	got = prettyBody(t, got)
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("request body differs from %s (go test -update rewrites it after review)\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	repo.Golden(t, filepath.Join("testdata", name), prettyBody(t, got))
 }
 
 func prettyBody(t *testing.T, body []byte) []byte {
@@ -164,17 +144,17 @@ func TestLoadSendsGoldenRequests(t *testing.T) {
 	c := newClient(t, es, clock)
 	ctx := context.Background()
 
-	first, err := c.Load(ctx, fixturePermits())
+	first, err := c.Load(ctx, nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Index != "sfdata-20261104t120501.123z" {
 		t.Errorf("index name %q, want sfdata-20261104t120501.123z (alias, UTC time, sortable)", first.Index)
 	}
-	// 6 permits in batches of 3: create, 2 bulk, refresh, list versions, read
-	// the alias's targets (what the swap compares against), swap.
-	if first.Requests != 7 || first.Documents != 6 {
-		t.Errorf("first load: %d requests, %d documents; want 7 and 6", first.Requests, first.Documents)
+	// 6 permits in batches of 3: create, 2 bulk, refresh, list the versions
+	// and the alias's targets (what the swap compares against), swap.
+	if first.Requests != 6 || first.Documents != 6 {
+		t.Errorf("first load: %d requests, %d documents; want 6 and 6", first.Requests, first.Documents)
 	}
 	creates := requestsTo(es, "PUT", "/"+first.Index)
 	if len(creates) != 1 {
@@ -192,7 +172,7 @@ func TestLoadSendsGoldenRequests(t *testing.T) {
 
 	es.ResetRequests()
 	clock.t = clock.t.Add(24 * time.Hour)
-	second, err := c.Load(ctx, fixturePermits()[:2])
+	second, err := c.Load(ctx, nil, fixturePermits()[:2])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +201,7 @@ func TestQueryShapesAreGolden(t *testing.T) {
 	es := startEngine(t, goldenAlias)
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
 	c := newClient(t, es, clock)
-	loaded, err := c.Load(context.Background(), fixturePermits())
+	loaded, err := c.Load(context.Background(), nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +237,7 @@ func TestSearchBehaviour(t *testing.T) {
 	es := startEngine(t, "")
 	c := newClient(t, es, &fixedClock{time.Now()})
 	ctx := context.Background()
-	if _, err := c.Load(ctx, fixturePermits()); err != nil {
+	if _, err := c.Load(ctx, nil, fixturePermits()); err != nil {
 		t.Fatal(err)
 	}
 	names := func(r foodtrucks.SearchResult) []string {
@@ -381,7 +361,7 @@ func TestFailedLoadKeepsServingTheOldAlias(t *testing.T) {
 	clock := &fixedClock{time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)}
 	c := newClient(t, es, clock)
 	ctx := context.Background()
-	first, err := c.Load(ctx, fixturePermits())
+	first, err := c.Load(ctx, nil, fixturePermits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +370,7 @@ func TestFailedLoadKeepsServingTheOldAlias(t *testing.T) {
 	// then the node rejects the rest of the second batch.
 	es.Inject(esfault.RejectBulkItemsAfter(4))
 	clock.t = clock.t.Add(time.Hour)
-	_, err = c.Load(ctx, fixturePermits())
+	_, err = c.Load(ctx, nil, fixturePermits())
 	if err == nil || !strings.Contains(err.Error(), "es_rejected_execution_exception") {
 		t.Fatalf("load with rejected items: err %v, want a failure naming the rejection", err)
 	}
@@ -419,7 +399,7 @@ func TestEngineFaults(t *testing.T) {
 	if _, err := c.Search(ctx, search.Query{Text: "tacos"}); !errors.Is(err, search.ErrNotLoaded) {
 		t.Errorf("Search before any load: %v, want ErrNotLoaded", err)
 	}
-	if _, err := c.Load(ctx, fixturePermits()); err != nil {
+	if _, err := c.Load(ctx, nil, fixturePermits()); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Ready(ctx); err != nil {

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../../../.." && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
 out="${ESNODE_HOME:-$repo/.cache/esnode}"
 stamp="$out/.built"
 

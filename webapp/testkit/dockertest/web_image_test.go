@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/dockertest"
 )
 
 // The hardening every web container in these tests runs with, as the stacks

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
 )
 
 // HostName is the name containers use for this machine; NodeForNetwork

@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // ErrUnavailable says the node cannot be started on this machine at all:
@@ -386,7 +386,7 @@ func resolveHome(home string) (string, error) {
 	if home != "" {
 		return home, nil
 	}
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return "", fmt.Errorf("%w: %v; set ESNODE_HOME to the folder with esnode.jar", ErrUnavailable, err)
 	}
@@ -411,9 +411,6 @@ func resolveJava(java string) (string, error) {
 	}
 	return path, nil
 }
-
-// RepoRoot is the folder with go.mod; the built jars sit below it in .cache/.
-func RepoRoot() (string, error) { return repotest.Root() }
 
 // lineTail keeps the last lines of the node's log for error messages.
 type lineTail struct {

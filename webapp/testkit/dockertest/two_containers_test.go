@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
 )
 
 const sampleFile = "sf-mobile-food-permits.json"

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
 )
 
 func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }

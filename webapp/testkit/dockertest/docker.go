@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/repotest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // Labels every object this package creates carries. TestLabel marks test
@@ -182,22 +182,9 @@ func command(ctx context.Context, name string, env []string, args ...string) (st
 	return stdout.String(), nil
 }
 
-// RepoRoot is the directory holding go.mod, found by walking up from the
-// working directory (go test runs in the package's directory).
-func RepoRoot(tb testing.TB) string {
-	tb.Helper()
-	root, err := repoRoot()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return root
-}
-
-func repoRoot() (string, error) { return repotest.Root() }
-
 // SampleData is the path of a file of the shared sample data set (see
-// repotest.SampleData).
+// repo.SampleData).
 func SampleData(tb testing.TB, name string) string {
 	tb.Helper()
-	return repotest.SampleData(tb, name)
+	return repo.SampleData(tb, name)
 }

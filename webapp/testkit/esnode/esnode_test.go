@@ -16,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 func TestMain(m *testing.M) { os.Exit(esnode.Main(m)) }
@@ -209,7 +210,7 @@ func home(t *testing.T) string {
 	if h := os.Getenv("ESNODE_HOME"); h != "" {
 		return h
 	}
-	root, err := esnode.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package dockertest
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esnode"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // buildTimeout covers a cold Go build of the web server plus the image build.
@@ -23,7 +23,7 @@ const buildTimeout = 10 * time.Minute
 const (
 	webPackage     = "./webapp"
 	webDockerfile  = "webapp/Dockerfile"
-	esProxyPackage = "./webapp/internal/search/esfault/cmd/esfault"
+	esProxyPackage = "./webapp/testkit/esfault/cmd/esfault"
 	caBundle       = "/etc/ssl/certs/ca-certificates.crt"
 )
 
@@ -98,7 +98,7 @@ func BuildWebImage(tb testing.TB) string {
 		if err := goBuild(ctx, root, webPackage, filepath.Join(bin, "foodtrucks"), ldflags); err != nil {
 			return "", err
 		}
-		if err := copyFile(caBundle, filepath.Join(bin, "ca-certificates.crt")); err != nil {
+		if err := repo.CopyFile(caBundle, filepath.Join(bin, "ca-certificates.crt")); err != nil {
 			return "", fmt.Errorf("the image needs the host's CA bundle: %w", err)
 		}
 		return "", nil
@@ -165,7 +165,7 @@ func buildImage(tb testing.TB, kind string, prepare prepareFunc, buildArgs func(
 	if c.build == "" {
 		return "", "", errNoBuildKit
 	}
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return "", "", err
 	}
@@ -225,23 +225,6 @@ func revision(ctx context.Context, root string) string {
 		return "unknown"
 	}
 	return strings.TrimSpace(out)
-}
-
-func copyFile(from, to string) error {
-	src, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return err
-	}
-	return dst.Close()
 }
 
 // Build runs docker build with BuildKit (the client that can, see the package

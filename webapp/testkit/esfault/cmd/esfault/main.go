@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search/esfault"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/esfault"
 )
 
 func main() {

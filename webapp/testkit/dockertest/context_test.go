@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sf-foodtrucks/foodtrucks/webapp/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/dockertest"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // The web image's context is the repository root, kept small by the root
@@ -21,7 +22,7 @@ import (
 // receives.
 func TestBuildContextHoldsOnlyWhatTheBuildReads(t *testing.T) {
 	dockertest.Require(t)
-	root := dockertest.RepoRoot(t)
+	root := repo.MustRoot(t)
 	rules, err := os.ReadFile(filepath.Join(root, ".dockerignore"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,8 +73,7 @@ func TestBuildContextHoldsOnlyWhatTheBuildReads(t *testing.T) {
 	for _, f := range files {
 		switch {
 		case strings.HasSuffix(f, "_test.go"), strings.Contains(f, "/testdata/"),
-			strings.HasPrefix(f, "webapp/dockertest/"), strings.HasPrefix(f, "webapp/internal/search/esnode/"),
-			strings.HasPrefix(f, "webapp/internal/search/esfault/"):
+			strings.HasPrefix(f, "webapp/testkit/"):
 			t.Errorf("context holds %s, which only tests use", f)
 		case !strings.HasPrefix(f, "webapp/") && f != "go.mod" && f != "go.sum" &&
 			f != "bin/foodtrucks" && f != "bin/ca-certificates.crt":
