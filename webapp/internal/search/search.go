@@ -6,7 +6,7 @@
 // official client github.com/elastic/go-elasticsearch/v8, with small request
 // and response types of its own. The client's typed API would bring
 // generated types for the whole Elasticsearch API instead, and with them
-// nearly triple the web binary (8 MB to 23 MB).
+// nearly triple the web binary.
 package search
 
 import (
