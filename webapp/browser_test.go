@@ -756,6 +756,12 @@ func (tb *browserTab) checkProblems(t *testing.T) {
 // server, and that no tile got through: the page worked without them.
 func (tb *browserTab) checkNetwork(t *testing.T, wantTileAttempts bool) {
 	t.Helper()
+	// A blocked tile's failure event comes after its request event; on a
+	// busy machine, some time after.
+	deadline := time.Now().Add(3 * time.Second)
+	for !tb.tilesSettled() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	tiles := 0
@@ -781,6 +787,21 @@ func (tb *browserTab) checkNetwork(t *testing.T, wantTileAttempts bool) {
 	if wantTileAttempts && tiles == 0 {
 		t.Error("the map asked for no tiles at all; is the tile layer there?")
 	}
+}
+
+// tilesSettled reports whether every tile request seen so far has ended
+// in a failure event.
+func (tb *browserTab) tilesSettled() bool {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	for id, raw := range tb.urls {
+		if u, err := url.Parse(raw); err == nil && u.Host == tileHost {
+			if _, failed := tb.failed[id]; !failed {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (tb *browserTab) disableCache(t *testing.T) {

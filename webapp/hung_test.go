@@ -121,6 +121,9 @@ func TestHungEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
+	// On a busy machine the node's threads stop a little after the
+	// signal; the fault is staged once every one of them has.
+	waitUntil(t, 5*time.Second, "every thread of the node stopped", func() bool { return allThreadsStopped(node.PID()) })
 
 	for _, tc := range []struct {
 		path   string
@@ -195,4 +198,24 @@ func TestHungEngine(t *testing.T) {
 			t.Errorf("in-flight search %d: %s, want an answer (503)", i, r)
 		}
 	}
+}
+
+// allThreadsStopped reports whether every thread of pid is in the stopped
+// state (T in /proc/<pid>/task/<tid>/stat); true where /proc is missing.
+func allThreadsStopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return true
+	}
+	for _, task := range tasks {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			continue // the thread ended
+		}
+		s := string(raw)
+		if fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(fields) > 0 && fields[0] != "T" && fields[0] != "t" {
+			return false
+		}
+	}
+	return true
 }

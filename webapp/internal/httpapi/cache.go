@@ -95,6 +95,9 @@ func (a cached) answer(ctx context.Context, q foodtrucks.Query) ([]byte, string,
 	ch := a.c.flights.DoChan(version+"\x00"+key, func() (any, error) {
 		leader = true
 		body, answered, err := a.next.answer(context.WithoutCancel(ctx), q)
+		if answered == "" {
+			answered = version // nothing matched: the answer does not say; the version read before it
+		}
 		if err == nil {
 			a.c.put(answered, key, body)
 		}

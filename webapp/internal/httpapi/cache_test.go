@@ -163,6 +163,16 @@ func TestCachedSearchesShareMissesAndFollowTheServedVersion(t *testing.T) {
 		t.Errorf("after the served version changed: %q, want v2:tacos", got)
 	}
 
+	// An answer without hits does not name its version: it is filed under
+	// the one read before the search.
+	next.version.Store("")
+	askAll(a, "nothing", 1)
+	next.version.Store("v2")
+	before := next.searches.Load()
+	if got := askAll(a, "nothing", 1)[0]; got != ":nothing" || next.searches.Load() != before {
+		t.Errorf("repeated search without hits: %q after %d more searches, want a hit", got, next.searches.Load()-before)
+	}
+
 	next.err = errors.New("engine down")
 	for i, got := range askAll(a, "burrito", 4) {
 		if got != "error: engine down" {
@@ -172,13 +182,13 @@ func TestCachedSearchesShareMissesAndFollowTheServedVersion(t *testing.T) {
 	next.err = nil
 
 	serving.Store("")
-	before := next.searches.Load()
+	before = next.searches.Load()
 	askAll(a, "tacos", 2)
 	if n := next.searches.Load() - before; n != 2 {
 		t.Errorf("without one version: %d searches for 2 requests, want 2 (no cache)", n)
 	}
 	st := c.Stats()
-	if st.Shared != 7+3 || st.Purges != 1 || st.Hits != 1 {
-		t.Errorf("stats %+v, want 10 shared (7 and 3 waiters), 1 purge, 1 hit", st)
+	if st.Shared != 7+3 || st.Purges != 1 || st.Hits != 2 {
+		t.Errorf("stats %+v, want 10 shared (7 and 3 waiters), 1 purge, 2 hits", st)
 	}
 }

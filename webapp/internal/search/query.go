@@ -72,7 +72,7 @@ type multiMatchQuery struct {
 // Fuzziness and FuzzyPrefix bound the typo tolerance, the costliest part of
 // a search: no edit for words of up to 3 letters, one up to 7, two from 8
 // ("AUTO" allowed one from 3 and two from 6, and expanded "burrito" into
-// eight times the work), and the first letter must match. Plurals need no
+// many times the work), and the first letter must match. Plurals need no
 // edit at all: food items are stemmed (FoodAnalyzer).
 const (
 	Fuzziness   = "AUTO:4,8"

@@ -6,7 +6,7 @@
 // official client github.com/elastic/go-elasticsearch/v8, with small request
 // and response types of its own. The client's typed API would bring
 // generated types for the whole Elasticsearch API instead, and with them
-// nearly triple the web binary (8 MB to 23 MB).
+// nearly triple the web binary.
 package search
 
 import (
@@ -161,9 +161,9 @@ func ValidateAlias(name string) error {
 	case name != strings.ToLower(name):
 		return fmt.Errorf("alias name %q must be lower case", name)
 	case strings.HasPrefix(name, "-") || strings.HasPrefix(name, "_") || strings.HasPrefix(name, "+") || strings.HasPrefix(name, "."):
-		// A leading dot is legal but makes a hidden or system index,
-		// which Elasticsearch warns about on every request.
-		return fmt.Errorf("alias name %q must not start with -, _, + or .", name)
+		// Elasticsearch reserves names with a leading dot for hidden and
+		// system indices (and deprecates them for others).
+		return fmt.Errorf("alias name %q must not start with -, _, + or a dot", name)
 	case strings.ContainsAny(name, `\/*?"<>| ,#:`):
 		//lint:ignore ST1005 the message ends with the list of characters, ':' among them
 		return fmt.Errorf(`alias name %q must not contain any of \ / * ? " < > | space , # :`, name)
