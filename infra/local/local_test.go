@@ -186,7 +186,7 @@ func TestWebImageNamesItsPlatformAndTheCommitItIsBuiltFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := obj(t, obj(t, runDev(t, nil, nil).Must(t, typeImage, "web").Inputs["build"])["args"])
-	rev, err := exec.Command("git", "-C", root, "log", "-1", "--format=%H", "--", "webapp", "go.mod", "go.sum").Output()
+	rev, err := exec.Command("git", append([]string{"-C", root, "log", "-1", "--format=%H", "--"}, local.ImageSources...)...).Output()
 	if err != nil {
 		t.Skipf("no git history here to compare with: %v", err)
 	}

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// imageSources are the paths the web image is built from (the root
-// .dockerignore lets nothing else into its context), as git pathspecs.
-var imageSources = []string{"webapp", "go.mod", "go.sum", ":(exclude,glob)webapp/**/*_test.go"}
+// ImageSources are the paths the web image is built from, as git
+// pathspecs: what the root .dockerignore lets into its context, less the
+// test code it keeps out.
+var ImageSources = []string{"webapp", "go.mod", "go.sum",
+	":(exclude,glob)webapp/**/*_test.go", ":(exclude,glob)webapp/**/testdata/**", ":(exclude)webapp/testkit"}
 
 // sourceVersion names what the web image is built from, for its /healthz:
 // the last commit that changed the image's sources, so a commit elsewhere
@@ -25,7 +27,7 @@ func sourceVersion(root string) (version, revision string) {
 		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", root}, args...)...).Output()
 		return strings.TrimSpace(string(out)), err
 	}
-	rev, err := git(append([]string{"log", "-1", "--format=%H", "--"}, imageSources...)...)
+	rev, err := git(append([]string{"log", "-1", "--format=%H", "--"}, ImageSources...)...)
 	if err != nil || rev == "" {
 		return "dev", "unknown"
 	}
@@ -33,7 +35,7 @@ func sourceVersion(root string) (version, revision string) {
 	if err != nil {
 		version = rev[:12]
 	}
-	if _, err := git(append([]string{"diff", "--quiet", "HEAD", "--"}, imageSources...)...); err != nil {
+	if _, err := git(append([]string{"diff", "--quiet", "HEAD", "--"}, ImageSources...)...); err != nil {
 		version += "-dirty"
 	}
 	return version, rev

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
+	"github.com/sf-foodtrucks/foodtrucks/infra/local"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/dockertest"
 )
 
@@ -343,7 +344,7 @@ func (d *devStack) waitForTrucks(port int, q string, trucks, locations int) {
 // imageRevision is the last commit of the clone that changed the web
 // image's sources: what the image must say it was built from.
 func (d *devStack) imageRevision() string {
-	return strings.TrimSpace(d.c.Git(d.t, "log", "-1", "--format=%H", "--", "webapp", "go.mod", "go.sum"))
+	return strings.TrimSpace(d.c.Git(d.t, append([]string{"log", "-1", "--format=%H", "--"}, local.ImageSources...)...))
 }
 
 // healthzNames checks that the running image names the commit it holds:
