@@ -14,7 +14,7 @@ IMAGE    ?= foodtrucks-web:dev
 FUZZTIME ?= 10s
 SAMPLE_DATA ?= $(abspath $(CURDIR)/../shared/data)
 
-# State and secrets (README "State and secrets"): Pulumi.yaml names the
+# State and secrets (infra/README.md, "State and secrets"): Pulumi.yaml names the
 # backend (backend.url: file://. — the .pulumi/ folder at the repository root),
 # so these targets and `pulumi ... -s dev` typed by hand use the same stacks,
 # no login needed; PULUMI_BACKEND_URL, when set, wins for both. The dev
@@ -142,7 +142,7 @@ e2e: ## Live suite against a real Elasticsearch from Docker (needs internet to p
 bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# The search benchmark (README "Search benchmark"): the real node, the sample
+# The search benchmark (webapp/README.md, "Benchmarks"): the real node, the sample
 # data, the app as its own process and a load generator; BENCH_DURATION,
 # BENCH_CONCURRENCY, BENCH_SCENARIOS (e.g. q=tacos,mix) bound it.
 .PHONY: bench-search
