@@ -139,7 +139,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 			Mounts:              mounts,
 			Wait:                pulumi.Bool(true),
 			WaitTimeout:         pulumi.Int(cfg.Local.WaitTimeout),
-			Labels:              containerLabels(cfg, "web"),
+			Labels:              docker.ContainerLabelArray(labels(cfg, "web", containerLabel)),
 		}, pulumi.Parent(w), pulumi.DependsOn([]pulumi.Resource{search.Container}), containerOptions())
 		if err != nil {
 			return nil, err
