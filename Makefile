@@ -14,7 +14,7 @@ IMAGE    ?= foodtrucks-web:dev
 FUZZTIME ?= 10s
 SAMPLE_DATA ?= $(abspath $(CURDIR)/../shared/data)
 
-# State and secrets (README "State and secrets"): Pulumi.yaml names the
+# State and secrets (infra/README.md, "State and secrets"): Pulumi.yaml names the
 # backend (backend.url: file://. — the .pulumi/ folder at the repository root),
 # so these targets and `pulumi ... -s dev` typed by hand use the same stacks,
 # no login needed; PULUMI_BACKEND_URL, when set, wins for both. The dev
@@ -28,6 +28,11 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 # 600 MB unpacked) that it never loads. This flag lets the engine fetch only
 # the plugins the program actually uses (Docker).
 DEV_PLUGINS := --skip-plugin-pre-install
+# The dev stack never deploys to AWS: built with the localonly tag, the
+# program leaves the AWS SDK out, which takes more than half the CPU time
+# and about three quarters of the memory off its first compile
+# (infra/README.md, "First run", says how to measure it).
+DEV_BUILD := GOFLAGS=-tags=localonly
 # Answer destroy's question in advance (scripts, no terminal): make destroy YES=1
 YES ?=
 
@@ -44,20 +49,20 @@ pulumi: ## Use the pulumi on PATH, or build the Pulumi CLI from source into .cac
 .PHONY: up
 up: pulumi ## Deploy the dev stack on the local Docker engine and print the app URL
 	$(PULUMI_RUN) dev ready
-	GOFLAGS=-tags=localonly $(PULUMI_RUN) dev up --stack dev --yes $(DEV_PLUGINS)
+	$(DEV_BUILD) $(PULUMI_RUN) dev up --stack dev --yes $(DEV_PLUGINS)
 	@echo; echo "SF Food Trucks is at: $$($(PULUMI_RUN) dev stack output url --stack dev)"
 
 .PHONY: preview
 preview: pulumi ## Show what `up` would change (STACK=dev|prod)
 	$(PULUMI_RUN) $(STACK) ready
-	$(if $(filter dev,$(STACK)),GOFLAGS=-tags=localonly) $(PULUMI_RUN) $(STACK) preview --stack $(STACK) $(if $(filter dev,$(STACK)),$(DEV_PLUGINS))
+	$(if $(filter dev,$(STACK)),$(DEV_BUILD)) $(PULUMI_RUN) $(STACK) preview --stack $(STACK) $(if $(filter dev,$(STACK)),$(DEV_PLUGINS))
 
 # --run-program: the program runs with today's config, so retainData set
 # since the last `up` still keeps the data volume (without it, Pulumi uses
 # what the last `up` recorded).
 .PHONY: destroy
 destroy: pulumi ## Remove everything the stack made (STACK=dev|prod); asks first (YES=1: does not)
-	$(if $(filter dev,$(STACK)),GOFLAGS=-tags=localonly) $(PULUMI_RUN) $(STACK) destroy --stack $(STACK) --run-program $(if $(filter dev,$(STACK)),$(DEV_PLUGINS)) $(if $(YES),--yes)
+	$(if $(filter dev,$(STACK)),$(DEV_BUILD)) $(PULUMI_RUN) $(STACK) destroy --stack $(STACK) --run-program $(if $(filter dev,$(STACK)),$(DEV_PLUGINS)) $(if $(YES),--yes)
 
 .PHONY: up-prod
 up-prod: pulumi ## Deploy the prod stack on AWS (ECS Fargate); generates the ES password on first use; asks first (YES=1: does not)
@@ -142,7 +147,7 @@ e2e: ## Live suite against a real Elasticsearch from Docker (needs internet to p
 bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# The search benchmark (README "Search benchmark"): the real node, the sample
+# The search benchmark (webapp/README.md, "Benchmarks"): the real node, the sample
 # data, the app as its own process and a load generator; BENCH_DURATION,
 # BENCH_CONCURRENCY, BENCH_SCENARIOS (e.g. q=tacos,mix) bound it.
 .PHONY: bench-search

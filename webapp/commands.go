@@ -10,15 +10,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
 )
 
 // healthcheck probes the local liveness endpoint. It exists because a
 // scratch image has no curl for the container HEALTHCHECK.
 func healthcheck(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	port := strings.TrimSpace(getenv("PORT"))
+	port := strings.TrimSpace(getenv(contract.EnvPort))
 	if port == "" {
-		port = "5000"
+		port = strconv.Itoa(contract.DefaultPort)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return fmt.Errorf("healthcheck: PORT %q is not a TCP port", port)

@@ -13,13 +13,13 @@ fail() { printf '::error title=prod stack not ready for CI::%s\n' "$*"; exit 1; 
 provider=$(sed -n 's/^secretsprovider: *//p' "$stack_file")
 case "$provider" in
   awskms://*) echo "secrets provider: $provider" ;;
-  "") fail "$stack_file names no secrets provider (the passphrase one, which CI cannot unlock). Move the stack to AWS KMS: pulumi stack change-secrets-provider --stack prod 'awskms://alias/<key alias>?region=<region>', then commit $stack_file (README, Continuous integration)." ;;
-  *) fail "$stack_file uses the secrets provider $provider; CI expects awskms://… (README, Continuous integration)." ;;
+  "") fail "$stack_file names no secrets provider (the passphrase one, which CI cannot unlock). Move the stack to AWS KMS: pulumi stack change-secrets-provider --stack prod 'awskms://alias/<key alias>?region=<region>', then commit $stack_file (infra/README.md, Continuous integration)." ;;
+  *) fail "$stack_file uses the secrets provider $provider; CI expects awskms://… (infra/README.md, Continuous integration)." ;;
 esac
 grep -q '^encryptedkey:' "$stack_file" || fail "$stack_file has a secrets provider but no encryptedkey; run pulumi stack change-secrets-provider again and commit the file."
 
 [ -n "${PULUMI_BACKEND_URL:-}" ] || fail "PULUMI_BACKEND_URL is not set."
 if ! pulumi stack ls --json | jq -e '.[] | select(.name == "prod" or (.name | endswith("/prod")))' >/dev/null; then
-  fail "no stack prod in the backend $PULUMI_BACKEND_URL. Create it once from your machine: pulumi login \"$PULUMI_BACKEND_URL\" && pulumi stack init prod --secrets-provider 'awskms://alias/<key alias>?region=<region>' (README, Continuous integration)."
+  fail "no stack prod in the backend $PULUMI_BACKEND_URL. Create it once from your machine: pulumi login \"$PULUMI_BACKEND_URL\" && pulumi stack init prod --secrets-provider 'awskms://alias/<key alias>?region=<region>' (infra/README.md, Continuous integration)."
 fi
 echo "stack prod found in $PULUMI_BACKEND_URL"

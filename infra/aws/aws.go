@@ -14,8 +14,9 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/infra/config"
 )
 
-// Outputs are what the prod stack exports. They are returned (not only
-// exported) so tests under mocks can observe them.
+// Outputs are what the prod stack exports, each under its pulumi tag
+// (stack.OutputsOf). They are returned (not only exported) so tests under
+// mocks can observe them.
 type Outputs struct {
 	URL               pulumi.StringOutput    `pulumi:"url"`               // where users open the app: https via CloudFront, or the load balancer with awsEdge none
 	EdgeDomainName    pulumi.StringOutput    `pulumi:"edgeDomainName"`    // the distribution's <id>.cloudfront.net (a custom domain's DNS target); empty with awsEdge none
@@ -25,20 +26,6 @@ type Outputs struct {
 	SearchServiceName pulumi.StringOutput    `pulumi:"searchServiceName"` // the Elasticsearch ECS service; empty with searchMode=external
 	LogGroups         pulumi.StringMapOutput `pulumi:"logGroups"`         // service → CloudWatch log group
 	ESEndpoint        pulumi.StringOutput    `pulumi:"esEndpoint"`        // what the web tasks use as ES_URL (an internal name in fargate mode)
-}
-
-// Map gives the outputs under the stack's export keys.
-func (o *Outputs) Map() map[string]pulumi.Input {
-	return map[string]pulumi.Input{
-		"url":               o.URL,
-		"edgeDomainName":    o.EdgeDomainName,
-		"ecrRepositoryUrl":  o.ECRRepositoryURL,
-		"clusterName":       o.ClusterName,
-		"webServiceName":    o.WebServiceName,
-		"searchServiceName": o.SearchServiceName,
-		"logGroups":         o.LogGroups,
-		"esEndpoint":        o.ESEndpoint,
-	}
 }
 
 // Deploy registers the whole prod stack. cfg has been validated by

@@ -273,12 +273,6 @@ func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, ch
 			Tags:                componentTags("network", name),
 		}, child)
 	}
-	rule := func(name string, args *ec2.SecurityGroupRuleArgs) error {
-		args.Protocol = pulumi.String("tcp")
-		_, err := ec2.NewSecurityGroupRule(ctx, cfg.Name(name), args, child)
-		return err
-	}
-	fromGroup := func(g *ec2.SecurityGroup) pulumi.StringPtrInput { return g.ID().ToStringOutput() }
 	anywhere := pulumi.StringArray{pulumi.String(anywhereIPv4)}
 
 	albDescription := "Load balancer: HTTP(S) from the internet, to the web tasks"
@@ -294,105 +288,79 @@ func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, ch
 		return err
 	}
 	n.LoadBalancerSG, n.WebSG = alb.ID().ToStringOutput(), web.ID().ToStringOutput()
+	n.SearchSG, n.StorageSG = pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+
+	// Every allowed path is one rule: TCP on one port, to or from a peer
+	// group, or the internet when peer is nil.
+	type path struct {
+		name        string
+		group       *ec2.SecurityGroup
+		direction   string
+		port        int
+		peer        *ec2.SecurityGroup
+		description string
+	}
+	var paths []path
 
 	// Behind CloudFront nothing on the internet may reach the load
 	// balancer: the edge admits CloudFront's VPC origin (admitVPCOrigin).
-	var listenPorts []int
 	if cfg.AWS.Edge == config.EdgeNone {
-		listenPorts = append(listenPorts, httpPort)
+		paths = append(paths, path{fmt.Sprintf("alb-in-%d", httpPort), alb, "ingress", httpPort, nil, "clients on the internet"})
 		if cfg.AWS.CertificateARN != "" {
-			listenPorts = append(listenPorts, httpsPort)
+			paths = append(paths, path{fmt.Sprintf("alb-in-%d", httpsPort), alb, "ingress", httpsPort, nil, "clients on the internet"})
 		}
 	}
-	for _, port := range listenPorts {
-		if err := rule(fmt.Sprintf("alb-in-%d", port), &ec2.SecurityGroupRuleArgs{
-			Type: pulumi.String("ingress"), SecurityGroupId: alb.ID(),
-			FromPort: pulumi.Int(port), ToPort: pulumi.Int(port), CidrBlocks: anywhere,
-			Description: pulumi.String("clients on the internet"),
-		}); err != nil {
-			return err
-		}
-	}
-	if err := rule("alb-out-web", &ec2.SecurityGroupRuleArgs{
-		Type: pulumi.String("egress"), SecurityGroupId: alb.ID(),
-		FromPort: pulumi.Int(cfg.WebPort), ToPort: pulumi.Int(cfg.WebPort), SourceSecurityGroupId: fromGroup(web),
-		Description: pulumi.String("requests and health checks to the web tasks"),
-	}); err != nil {
-		return err
-	}
-	if err := rule("web-in-alb", &ec2.SecurityGroupRuleArgs{
-		Type: pulumi.String("ingress"), SecurityGroupId: web.ID(),
-		FromPort: pulumi.Int(cfg.WebPort), ToPort: pulumi.Int(cfg.WebPort), SourceSecurityGroupId: fromGroup(alb),
-		Description: pulumi.String("the load balancer"),
-	}); err != nil {
-		return err
-	}
+	paths = append(paths,
+		path{"alb-out-web", alb, "egress", cfg.WebPort, web, "requests and health checks to the web tasks"},
+		path{"web-in-alb", web, "ingress", cfg.WebPort, alb, "the load balancer"},
+	)
 	// Out to the internet through NAT: HTTPS for image pulls from ECR,
 	// Secrets Manager and CloudWatch Logs, plus the ports of the permit
 	// data set and of an external Elasticsearch cluster.
 	for _, port := range webInternetPorts(cfg) {
-		if err := rule(fmt.Sprintf("web-out-%d", port), &ec2.SecurityGroupRuleArgs{
-			Type: pulumi.String("egress"), SecurityGroupId: web.ID(),
-			FromPort: pulumi.Int(port), ToPort: pulumi.Int(port), CidrBlocks: anywhere,
-			Description: pulumi.String("AWS APIs, image registry, permit data, external Elasticsearch"),
-		}); err != nil {
+		paths = append(paths, path{fmt.Sprintf("web-out-%d", port), web, "egress", port, nil,
+			"AWS APIs, image registry, permit data, external Elasticsearch"})
+	}
+
+	if cfg.AWS.SearchMode == config.SearchModeFargate {
+		es, err := group("es", "Elasticsearch tasks: from the web tasks only, on 9200")
+		if err != nil {
 			return err
+		}
+		n.SearchSG = es.ID().ToStringOutput()
+		paths = append(paths,
+			path{"web-out-es", web, "egress", esPort, es, "Elasticsearch through Service Connect"},
+			path{"es-in-web", es, "ingress", esPort, web, "the web tasks"},
+			path{"es-out-https", es, "egress", httpsPort, nil, "image pull, Secrets Manager, CloudWatch Logs"},
+		)
+		if cfg.AWS.SearchStorage == config.SearchStorageEFS {
+			efs, err := group("efs", "Elasticsearch data (EFS): from the Elasticsearch tasks only, on 2049")
+			if err != nil {
+				return err
+			}
+			n.StorageSG = efs.ID().ToStringOutput()
+			paths = append(paths,
+				path{"es-out-efs", es, "egress", nfsPort, efs, "the data file system (NFS)"},
+				path{"efs-in-es", efs, "ingress", nfsPort, es, "the Elasticsearch tasks"},
+			)
 		}
 	}
 
-	if cfg.AWS.SearchMode != config.SearchModeFargate {
-		n.SearchSG = pulumi.String("").ToStringOutput()
-		n.StorageSG = pulumi.String("").ToStringOutput()
-		return nil
+	for _, p := range paths {
+		args := &ec2.SecurityGroupRuleArgs{
+			Type: pulumi.String(p.direction), SecurityGroupId: p.group.ID(), Protocol: pulumi.String("tcp"),
+			FromPort: pulumi.Int(p.port), ToPort: pulumi.Int(p.port), Description: pulumi.String(p.description),
+		}
+		if p.peer == nil {
+			args.CidrBlocks = anywhere
+		} else {
+			args.SourceSecurityGroupId = p.peer.ID().ToStringOutput()
+		}
+		if _, err := ec2.NewSecurityGroupRule(ctx, cfg.Name(p.name), args, child); err != nil {
+			return err
+		}
 	}
-	es, err := group("es", "Elasticsearch tasks: from the web tasks only, on 9200")
-	if err != nil {
-		return err
-	}
-	n.SearchSG = es.ID().ToStringOutput()
-	if err := rule("web-out-es", &ec2.SecurityGroupRuleArgs{
-		Type: pulumi.String("egress"), SecurityGroupId: web.ID(),
-		FromPort: pulumi.Int(esPort), ToPort: pulumi.Int(esPort), SourceSecurityGroupId: fromGroup(es),
-		Description: pulumi.String("Elasticsearch through Service Connect"),
-	}); err != nil {
-		return err
-	}
-	if err := rule("es-in-web", &ec2.SecurityGroupRuleArgs{
-		Type: pulumi.String("ingress"), SecurityGroupId: es.ID(),
-		FromPort: pulumi.Int(esPort), ToPort: pulumi.Int(esPort), SourceSecurityGroupId: fromGroup(web),
-		Description: pulumi.String("the web tasks"),
-	}); err != nil {
-		return err
-	}
-	if err := rule("es-out-https", &ec2.SecurityGroupRuleArgs{
-		Type: pulumi.String("egress"), SecurityGroupId: es.ID(),
-		FromPort: pulumi.Int(httpsPort), ToPort: pulumi.Int(httpsPort), CidrBlocks: anywhere,
-		Description: pulumi.String("image pull, Secrets Manager, CloudWatch Logs"),
-	}); err != nil {
-		return err
-	}
-
-	if cfg.AWS.SearchStorage != config.SearchStorageEFS {
-		n.StorageSG = pulumi.String("").ToStringOutput()
-		return nil
-	}
-	efs, err := group("efs", "Elasticsearch data (EFS): from the Elasticsearch tasks only, on 2049")
-	if err != nil {
-		return err
-	}
-	n.StorageSG = efs.ID().ToStringOutput()
-	if err := rule("es-out-efs", &ec2.SecurityGroupRuleArgs{
-		Type: pulumi.String("egress"), SecurityGroupId: es.ID(),
-		FromPort: pulumi.Int(nfsPort), ToPort: pulumi.Int(nfsPort), SourceSecurityGroupId: fromGroup(efs),
-		Description: pulumi.String("the data file system (NFS)"),
-	}); err != nil {
-		return err
-	}
-	return rule("efs-in-es", &ec2.SecurityGroupRuleArgs{
-		Type: pulumi.String("ingress"), SecurityGroupId: efs.ID(),
-		FromPort: pulumi.Int(nfsPort), ToPort: pulumi.Int(nfsPort), SourceSecurityGroupId: fromGroup(es),
-		Description: pulumi.String("the Elasticsearch tasks"),
-	})
+	return nil
 }
 
 // webInternetPorts lists, once each and in order, the ports the web tasks

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/config"
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/esstart"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 )
 
 // Elasticsearch as the web tasks see it: the same name and port as on the
@@ -39,21 +40,17 @@ var esRollout = rolloutTimeout(taskLife{
 	stop:    seconds(esStopTimeout),
 }, failedBatches(1))
 
-// appLongestESCall is the longest the web app waits for one Elasticsearch
-// answer: its client's response-header timeout (webapp/internal/search,
-// 30 s), which a bulk load can come close to. Service Connect's proxy ends
-// an HTTP request after 15 s unless told otherwise and would cut such a
-// call short with a 504 of its own, so the proxy's timeouts are derived
-// from this one fact. If the app's timeouts change, change it here.
-const appLongestESCall = 30 * time.Second
-
+// Service Connect's proxy ends an HTTP request after 15 s unless told
+// otherwise and would cut the app's longest Elasticsearch call
+// (contract.LongestElasticsearchCall) short with a 504 of its own, so the
+// proxy's timeouts are derived from that one fact.
 // Service Connect's timeouts for requests to Elasticsearch: twice the
 // app's longest call per request (a bulk body also takes time to send),
 // and an idle timeout well above that (AWS's default for HTTP, written
 // out) and above the app's own idle keep-alive (Go's 90 s), so the app
 // closes idle connections before the proxy does.
 var (
-	serviceConnectPerRequestTimeout = 2 * appLongestESCall
+	serviceConnectPerRequestTimeout = 2 * contract.LongestElasticsearchCall
 	serviceConnectIdleTimeout       = 5 * time.Minute
 )
 

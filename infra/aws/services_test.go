@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/internal/stacktest"
+	"github.com/sf-foodtrucks/foodtrucks/infra/stack"
 )
 
 // The app's liveness route (webapp: GET /healthz answers without touching
@@ -463,7 +464,7 @@ func TestEFSBackupsFollowTheConfig(t *testing.T) {
 func TestOutputsNameWhatTheStackMade(t *testing.T) {
 	p := deployProd(t, nil)
 	got := map[string]any{}
-	for key, v := range p.out.Map() {
+	for key, v := range stack.OutputsOf(p.out) {
 		got[key] = p.await(t, pulumi.ToOutput(v))
 	}
 	want := map[string]any{

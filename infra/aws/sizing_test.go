@@ -3,12 +3,14 @@ package aws_test
 import (
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 )
 
-// The app's longest Elasticsearch call (webapp/internal/search: its client
-// waits up to 30 s for an answer's headers). Service Connect's default
+// The app's longest Elasticsearch call; Service Connect's default
 // per-request timeout, 15 s, would cut it short with a 504 of the proxy's.
-const appLongestESCallSeconds = 30
+const appLongestESCallSeconds = int(contract.LongestElasticsearchCall / time.Second)
 
 func TestServiceConnectTimeoutsCoverTheAppsLongestElasticsearchCall(t *testing.T) {
 	p := deployProd(t, nil)

@@ -11,14 +11,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 )
 
 // Facts about the web image (webapp/Dockerfile) and the app inside it.
 const (
 	webContainerName = "web"
 	webPortName      = "web"
-	webUser          = "65532:65532" // the image's USER; numeric, no /etc/passwd in the image
-	livenessPath     = "/healthz"    // never touches Elasticsearch
+	webUser          = contract.User
+	livenessPath     = "/healthz" // never touches Elasticsearch
 	// A current TLS policy: TLS 1.3 with TLS 1.2 fallback, forward secrecy.
 	tlsPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 	// The app drains in-flight requests within seconds; waiting the default
@@ -35,9 +36,8 @@ const (
 	scaleOnRequestsPerTarget = 1000
 )
 
-// webHealth is the image's own probe: the binary asks
-// 127.0.0.1:$PORT/healthz (there is no shell or curl in the image).
-var webHealth = healthCheck{Command: []string{"CMD", "/foodtrucks", "healthcheck"}, Interval: 10, Timeout: 3, Retries: 3, StartPeriod: 10}
+// webHealth is the image's own probe.
+var webHealth = healthCheck{Command: append([]string{"CMD"}, contract.HealthCommand()...), Interval: 10, Timeout: 3, Retries: 3, StartPeriod: 10}
 
 // webRollout bounds a failing web deployment (rollout.go): all new tasks
 // start at once (maximum 200 %), so the circuit breaker sees them fail in
@@ -348,18 +348,19 @@ func (w *Web) autoscaling(ctx *pulumi.Context, cfg config.Config, cluster *Clust
 // app's configuration as environment, the search credential as an ECS
 // secret, non-root, read-only root filesystem, no capabilities.
 func webContainer(cfg config.Config, search *Search, image, logGroup, region, esURL, credentialSecretARN string) containerDefinition {
-	env := []keyValuePair{
-		{Name: "PORT", Value: fmt.Sprint(cfg.WebPort)},
-		{Name: "ES_URL", Value: esURL},
-		{Name: "INDEX", Value: cfg.IndexAlias},
-		{Name: "DATA_URL", Value: cfg.DataURL},
-		{Name: "REFRESH_INTERVAL", Value: cfg.RefreshInterval},
-		{Name: "LOG_LEVEL", Value: cfg.LogLevel},
-		{Name: "SEARCH_CACHE_MB", Value: fmt.Sprint(cfg.SearchCacheMB)},
-		{Name: "SEARCH_MAX_IN_FLIGHT", Value: fmt.Sprint(cfg.SearchMaxInFlight)},
-	}
-	if search.Username != "" {
-		env = append(env, keyValuePair{Name: "ES_USERNAME", Value: search.Username})
+	var env []keyValuePair
+	for _, v := range (contract.Env{
+		Port:              cfg.WebPort,
+		ESURL:             esURL,
+		Index:             cfg.IndexAlias,
+		DataURL:           cfg.DataURL,
+		RefreshInterval:   cfg.RefreshInterval,
+		LogLevel:          cfg.LogLevel,
+		SearchCacheMB:     cfg.SearchCacheMB,
+		SearchMaxInFlight: cfg.SearchMaxInFlight,
+		ESUsername:        search.Username,
+	}).Vars() {
+		env = append(env, keyValuePair{Name: v.Name, Value: v.Value})
 	}
 	memory := 0 // no container limit: the task's is the app's alone
 	if search.RunsService {

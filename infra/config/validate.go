@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 )
 
 var (
@@ -21,11 +23,10 @@ var (
 const minESPasswordLength = 6
 
 // The largest values the web app accepts for SEARCH_CACHE_MB and
-// SEARCH_MAX_IN_FLIGHT; it refuses to start with more. A test of the app's
-// configuration holds it to these.
+// SEARCH_MAX_IN_FLIGHT; it refuses to start with more.
 const (
-	MaxSearchCacheMB     = 4096
-	MaxSearchMaxInFlight = 10_000
+	MaxSearchCacheMB     = contract.MaxSearchCacheMB
+	MaxSearchMaxInFlight = contract.MaxSearchMaxInFlight
 )
 
 // Validate checks every value against the rules of the schema and reports

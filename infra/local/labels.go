@@ -1,7 +1,7 @@
 package local
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -9,42 +9,31 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/infra/config"
 )
 
-// sortedLabels keeps label order stable, so a label map never shows as a
-// diff just because Go iterates maps in random order.
-func sortedLabels(cfg config.Config, component string) [][2]string {
+// labels turns the component's labels into one of the Docker provider's
+// label arrays (each resource type has its own), sorted by key, so a label
+// map never shows as a diff just because Go iterates maps in random order.
+func labels[T any](cfg config.Config, component string, label func(key, value pulumi.StringInput) T) []T {
 	m := cfg.Labels(component)
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	out := make([][2]string, 0, len(keys))
+	slices.Sort(keys)
+	out := make([]T, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, [2]string{k, m[k]})
+		out = append(out, label(pulumi.String(k), pulumi.String(m[k])))
 	}
 	return out
 }
 
-func containerLabels(cfg config.Config, component string) docker.ContainerLabelArray {
-	var out docker.ContainerLabelArray
-	for _, kv := range sortedLabels(cfg, component) {
-		out = append(out, docker.ContainerLabelArgs{Label: pulumi.String(kv[0]), Value: pulumi.String(kv[1])})
-	}
-	return out
+func containerLabel(key, value pulumi.StringInput) docker.ContainerLabelInput {
+	return docker.ContainerLabelArgs{Label: key, Value: value}
 }
 
-func networkLabels(cfg config.Config, component string) docker.NetworkLabelArray {
-	var out docker.NetworkLabelArray
-	for _, kv := range sortedLabels(cfg, component) {
-		out = append(out, docker.NetworkLabelArgs{Label: pulumi.String(kv[0]), Value: pulumi.String(kv[1])})
-	}
-	return out
+func networkLabel(key, value pulumi.StringInput) docker.NetworkLabelInput {
+	return docker.NetworkLabelArgs{Label: key, Value: value}
 }
 
-func volumeLabels(cfg config.Config, component string) docker.VolumeLabelArray {
-	var out docker.VolumeLabelArray
-	for _, kv := range sortedLabels(cfg, component) {
-		out = append(out, docker.VolumeLabelArgs{Label: pulumi.String(kv[0]), Value: pulumi.String(kv[1])})
-	}
-	return out
+func volumeLabel(key, value pulumi.StringInput) docker.VolumeLabelInput {
+	return docker.VolumeLabelArgs{Label: key, Value: value}
 }

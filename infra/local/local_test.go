@@ -101,8 +101,8 @@ func TestWebContainerIsHardenedAndFindsSearchByAlias(t *testing.T) {
 
 	env := strs(t, in["envs"])
 	wantEnv := []string{
-		"ES_URL=http://es:9200", "INDEX=sfdata", "DATA_URL=https://data.sfgov.org/resource/rqzj-sfat.json",
-		"REFRESH_INTERVAL=24h", "LOG_LEVEL=info", "SEARCH_CACHE_MB=32", "SEARCH_MAX_IN_FLIGHT=16", "PORT=5000",
+		"PORT=5000", "ES_URL=http://es:9200", "INDEX=sfdata", "DATA_URL=https://data.sfgov.org/resource/rqzj-sfat.json",
+		"REFRESH_INTERVAL=24h", "LOG_LEVEL=info", "SEARCH_CACHE_MB=32", "SEARCH_MAX_IN_FLIGHT=16",
 	}
 	if !slices.Equal(env, wantEnv) {
 		t.Errorf("web env = %q, want %q", env, wantEnv)

@@ -23,7 +23,7 @@ func newNetwork(ctx *pulumi.Context, cfg config.Config) (*Network, error) {
 	net, err := docker.NewNetwork(ctx, "network", &docker.NetworkArgs{
 		Name:   pulumi.String(cfg.Name("network")),
 		Driver: pulumi.String("bridge"),
-		Labels: networkLabels(cfg, "network"),
+		Labels: docker.NetworkLabelArray(labels(cfg, "network", networkLabel)),
 	}, pulumi.Parent(n))
 	if err != nil {
 		return nil, err

@@ -77,7 +77,7 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage
 		WaitTimeout: pulumi.Int(cfg.Local.WaitTimeout),
 		// Let Elasticsearch flush and close shards on stop.
 		DestroyGraceSeconds: pulumi.Int(30),
-		Labels:              containerLabels(cfg, "search"),
+		Labels:              docker.ContainerLabelArray(labels(cfg, "search", containerLabel)),
 	}
 	if cfg.ESSecurity {
 		// The web app's own user and role, made as in prod: the web

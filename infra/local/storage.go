@@ -23,7 +23,7 @@ func newStorage(ctx *pulumi.Context, cfg config.Config) (*Storage, error) {
 	}
 	vol, err := docker.NewVolume(ctx, "search-data", &docker.VolumeArgs{
 		Name:   pulumi.String(cfg.Name("search-data")),
-		Labels: volumeLabels(cfg, "storage"),
+		Labels: docker.VolumeLabelArray(labels(cfg, "storage", volumeLabel)),
 	}, pulumi.Parent(s), pulumi.RetainOnDelete(cfg.RetainData))
 	if err != nil {
 		return nil, err

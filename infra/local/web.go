@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/sf-foodtrucks/foodtrucks/infra/config"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 )
 
 // Paths of the web image build, relative to infra/: Pulumi runs the program
@@ -30,10 +30,10 @@ const (
 	uiMountPath = "/ui"
 )
 
-// WebContainerPort is the port the app listens on inside its container. The
-// host port is webPort (8080 by default: 5000 is taken on macOS by the
-// AirPlay receiver), so the two are independent.
-const WebContainerPort = 5000
+// WebContainerPort is the port the app listens on inside its container, the
+// app's default. The host port is webPort (8080 by default: 5000 is taken
+// on macOS by the AirPlay receiver), so the two are independent.
+const WebContainerPort = contract.DefaultPort
 
 // webGraceSeconds is how long Docker waits after SIGTERM before it kills a
 // web container; the app's own drain takes at most 8s.
@@ -41,7 +41,7 @@ const webGraceSeconds = 10
 
 // webUser is the image's own numeric non-root user; set again here so the
 // container runs unprivileged even if the image changed.
-const webUser = "65532:65532"
+const webUser = contract.User
 
 // Web is the web image and its containers.
 type Web struct {
@@ -122,7 +122,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 			Healthcheck: &docker.ContainerHealthcheckArgs{
 				// The binary is its own probe (the image has no shell); it
 				// asks the liveness route, which never touches Elasticsearch.
-				Tests:       pulumi.ToStringArray([]string{"CMD", "/foodtrucks", "healthcheck"}),
+				Tests:       pulumi.ToStringArray(append([]string{"CMD"}, contract.HealthCommand()...)),
 				Interval:    pulumi.String("10s"),
 				Timeout:     pulumi.String("3s"),
 				StartPeriod: pulumi.String("10s"),
@@ -139,7 +139,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 			Mounts:              mounts,
 			Wait:                pulumi.Bool(true),
 			WaitTimeout:         pulumi.Int(cfg.Local.WaitTimeout),
-			Labels:              containerLabels(cfg, "web"),
+			Labels:              docker.ContainerLabelArray(labels(cfg, "web", containerLabel)),
 		}, pulumi.Parent(w), pulumi.DependsOn([]pulumi.Resource{search.Container}), containerOptions())
 		if err != nil {
 			return nil, err
@@ -160,24 +160,25 @@ func webEnv(cfg config.Config) pulumi.StringArrayInput {
 	if cfg.Local.DevMode {
 		logLevel = "debug"
 	}
-	env := []string{
-		fmt.Sprintf("ES_URL=http://%s:%d", SearchAlias, esPort),
-		"INDEX=" + cfg.IndexAlias,
-		"DATA_URL=" + cfg.DataURL,
-		"REFRESH_INTERVAL=" + cfg.RefreshInterval,
-		"LOG_LEVEL=" + logLevel,
-		"SEARCH_CACHE_MB=" + strconv.Itoa(cfg.SearchCacheMB),
-		"SEARCH_MAX_IN_FLIGHT=" + strconv.Itoa(cfg.SearchMaxInFlight),
-		"PORT=" + strconv.Itoa(WebContainerPort),
+	e := contract.Env{
+		Port:              WebContainerPort,
+		ESURL:             fmt.Sprintf("http://%s:%d", SearchAlias, esPort),
+		Index:             cfg.IndexAlias,
+		DataURL:           cfg.DataURL,
+		RefreshInterval:   cfg.RefreshInterval,
+		LogLevel:          logLevel,
+		SearchCacheMB:     cfg.SearchCacheMB,
+		SearchMaxInFlight: cfg.SearchMaxInFlight,
 	}
 	if cfg.Local.DevMode {
-		env = append(env, "UI_DIR="+uiMountPath)
+		e.UIDir = uiMountPath
 	}
 	if !cfg.ESSecurity {
-		return pulumi.ToStringArray(env)
+		return pulumi.ToStringArray(e.Strings())
 	}
 	// The app's own user (search.go), as in prod.
-	env = append(env, "ES_USERNAME="+config.ESAppUser, "ES_PASSWORD="+cfg.ESAppPassword())
+	e.ESUsername = config.ESAppUser
+	env := append(e.Strings(), contract.EnvESPassword+"="+cfg.ESAppPassword())
 	return pulumi.ToSecret(pulumi.ToStringArray(env)).(pulumi.StringArrayOutput)
 }
 

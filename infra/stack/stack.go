@@ -47,7 +47,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (Outputs, error) {
 		if err != nil {
 			return nil, err
 		}
-		return outputsOf(out), nil
+		return OutputsOf(out), nil
 	case config.TargetAWS:
 		return deployAWS(ctx, cfg)
 	}
@@ -64,12 +64,12 @@ func (o Outputs) Names() []string {
 	return names
 }
 
-// outputsOf turns a target's outputs struct into exports: every exported
+// OutputsOf turns a target's outputs struct into exports: every exported
 // field holding a non-nil pulumi.Input becomes one, named by its
 // `pulumi:"name"` tag or else by the field name with a lower-case first
 // letter. Targets keep their own typed structs; no list of names is kept
 // twice.
-func outputsOf(v any) Outputs {
+func OutputsOf(v any) Outputs {
 	out := Outputs{}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.Pointer {

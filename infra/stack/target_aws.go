@@ -16,5 +16,5 @@ func deployAWS(ctx *pulumi.Context, cfg config.Config) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	return outputsOf(out), nil
+	return OutputsOf(out), nil
 }

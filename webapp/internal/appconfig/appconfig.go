@@ -12,14 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/permits"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/search"
 )
 
-// DefaultDataURL is the live SF Open Data (SODA) endpoint of the Mobile Food
-// Facility Permits. SODA answers 1000 rows unless asked for more; the data
-// reader takes care of that.
-const DefaultDataURL = "https://data.sfgov.org/resource/rqzj-sfat.json"
+// DefaultDataURL is where permits come from when DATA_URL is unset.
+const DefaultDataURL = contract.DefaultDataURL
 
 // Config is the app's whole configuration.
 type Config struct {
@@ -45,7 +44,7 @@ type Config struct {
 
 // EnvAllowShrink is the switch that lets a load replace the served data
 // with far fewer permits (the shrink guard refuses that by default).
-const EnvAllowShrink = "LOAD_ALLOW_SHRINK"
+const EnvAllowShrink = contract.EnvAllowShrink
 
 // FromEnv reads and validates the configuration.
 func FromEnv(getenv func(string) string) (Config, error) {
@@ -76,40 +75,40 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		ESURL:      get("ES_URL", "http://es:9200"),
-		ESUsername: getenv("ES_USERNAME"),
-		ESPassword: getenv("ES_PASSWORD"),
-		ESAPIKey:   strings.TrimSpace(getenv("ES_API_KEY")),
-		Index:      get("INDEX", "sfdata"),
-		DataURL:    get("DATA_URL", DefaultDataURL),
-		UIDir:      strings.TrimSpace(getenv("UI_DIR")),
+		ESURL:      get(contract.EnvESURL, contract.DefaultESURL),
+		ESUsername: getenv(contract.EnvESUsername),
+		ESPassword: getenv(contract.EnvESPassword),
+		ESAPIKey:   strings.TrimSpace(getenv(contract.EnvESAPIKey)),
+		Index:      get(contract.EnvIndex, contract.DefaultIndex),
+		DataURL:    get(contract.EnvDataURL, contract.DefaultDataURL),
+		UIDir:      strings.TrimSpace(getenv(contract.EnvUIDir)),
 	}
 	if u, err := url.Parse(c.ESURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("ES_URL", "%q is not an http(s) URL like http://es:9200", permits.Redact(c.ESURL))
+		bad(contract.EnvESURL, "%q is not an http(s) URL like http://es:9200", permits.Redact(c.ESURL))
 	} else if u.User != nil {
-		bad("ES_URL", "must not carry credentials; use ES_USERNAME/ES_PASSWORD or ES_API_KEY")
+		bad(contract.EnvESURL, "must not carry credentials; use ES_USERNAME/ES_PASSWORD or ES_API_KEY")
 	}
 	if (c.ESUsername == "") != (c.ESPassword == "") {
-		bad("ES_USERNAME", "ES_USERNAME and ES_PASSWORD must be set together")
+		bad(contract.EnvESUsername, "ES_USERNAME and ES_PASSWORD must be set together")
 	}
 	if c.ESAPIKey != "" && c.ESUsername != "" {
-		bad("ES_API_KEY", "set either ES_API_KEY or ES_USERNAME/ES_PASSWORD, not both")
+		bad(contract.EnvESAPIKey, "set either ES_API_KEY or ES_USERNAME/ES_PASSWORD, not both")
 	}
-	portRaw := get("PORT", "5000")
+	portRaw := get(contract.EnvPort, strconv.Itoa(contract.DefaultPort))
 	port, err := strconv.Atoi(portRaw)
 	if err != nil || port < 1 || port > 65535 {
-		bad("PORT", "%q is not a TCP port (1-65535)", portRaw)
+		bad(contract.EnvPort, "%q is not a TCP port (1-65535)", portRaw)
 	}
 	c.Port = port
 	if err := search.ValidateAlias(c.Index); err != nil {
-		bad("INDEX", "%v", err)
+		bad(contract.EnvIndex, "%v", err)
 	}
 	if strings.HasPrefix(c.DataURL, "http://") || strings.HasPrefix(c.DataURL, "https://") {
 		if u, err := url.Parse(c.DataURL); err != nil || u.Host == "" {
-			bad("DATA_URL", "%q is not a valid URL", permits.Redact(c.DataURL))
+			bad(contract.EnvDataURL, "%q is not a valid URL", permits.Redact(c.DataURL))
 		}
 	} else if strings.Contains(c.DataURL, "://") && !strings.HasPrefix(c.DataURL, "file://") {
-		bad("DATA_URL", "%q: only http://, https://, file:// or a file path are supported", permits.Redact(c.DataURL))
+		bad(contract.EnvDataURL, "%q: only http://, https://, file:// or a file path are supported", permits.Redact(c.DataURL))
 	}
 	switch v := strings.ToLower(get(EnvAllowShrink, "0")); v {
 	case "0", "false", "no":
@@ -118,9 +117,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	default:
 		bad(EnvAllowShrink, "%q is not 0 or 1", v)
 	}
-	maxRaw := get("MAX_CONNECTIONS", "0")
+	maxRaw := get(contract.EnvMaxConnections, "0")
 	if n, err := strconv.Atoi(maxRaw); err != nil || n < 0 || (n > 0 && n < 16) {
-		bad("MAX_CONNECTIONS", "%q is not 0 (automatic) or a number of at least 16", maxRaw)
+		bad(contract.EnvMaxConnections, "%q is not 0 (automatic) or a number of at least 16", maxRaw)
 	} else {
 		c.MaxConns = n
 	}
@@ -132,13 +131,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		return n
 	}
-	c.MaxInFlight = count("SEARCH_MAX_IN_FLIGHT", "16", 10_000)
-	c.CacheMB = count("SEARCH_CACHE_MB", "32", 4096)
-	c.QueueWait = duration("SEARCH_QUEUE_WAIT", "1s", 0, true)
-	c.RefreshInterval = duration("REFRESH_INTERVAL", "24h", time.Second, true)
-	c.ESWait = duration("ES_WAIT", "2m", 0, true)
-	c.AliasCheck = duration("ALIAS_CHECK_INTERVAL", "15s", 100*time.Millisecond, false)
-	switch lvl := strings.ToLower(get("LOG_LEVEL", "info")); lvl {
+	c.MaxInFlight = count(contract.EnvSearchMaxInFlight, strconv.Itoa(contract.DefaultSearchMaxInFlight), contract.MaxSearchMaxInFlight)
+	c.CacheMB = count(contract.EnvSearchCacheMB, strconv.Itoa(contract.DefaultSearchCacheMB), contract.MaxSearchCacheMB)
+	c.QueueWait = duration(contract.EnvSearchQueueWait, "1s", 0, true)
+	c.RefreshInterval = duration(contract.EnvRefreshInterval, "24h", time.Second, true)
+	c.ESWait = duration(contract.EnvESWait, "2m", 0, true)
+	c.AliasCheck = duration(contract.EnvAliasCheckInterval, "15s", 100*time.Millisecond, false)
+	switch lvl := strings.ToLower(get(contract.EnvLogLevel, "info")); lvl {
 	case "debug":
 		c.LogLevel = slog.LevelDebug
 	case "info":
@@ -148,7 +147,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	case "error":
 		c.LogLevel = slog.LevelError
 	default:
-		bad("LOG_LEVEL", "%q is not one of debug, info, warn, error", lvl)
+		bad(contract.EnvLogLevel, "%q is not one of debug, info, warn, error", lvl)
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))

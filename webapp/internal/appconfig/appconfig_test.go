@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/appconfig"
 )
 
@@ -67,5 +68,26 @@ func TestEachBadValueIsNamed(t *testing.T) {
 				t.Errorf("%s=%q: error %v should name the variable", tc.name, tc.value, err)
 			}
 		})
+	}
+}
+
+// What a stack sets (contract.Env) is what the app reads: every variable
+// arrives as the field it was given as.
+func TestTheContractsEnvIsWhatTheAppReads(t *testing.T) {
+	e := contract.Env{Port: 8080, ESURL: "http://es:9200", Index: "trucks", DataURL: "file:///data/p.json",
+		RefreshInterval: "1h", LogLevel: "debug", SearchCacheMB: contract.MaxSearchCacheMB,
+		SearchMaxInFlight: contract.MaxSearchMaxInFlight, UIDir: "/ui", ESUsername: "app"}
+	vars := map[string]string{contract.EnvESPassword: "pw"}
+	for _, v := range e.Vars() {
+		vars[v.Name] = v.Value
+	}
+	c, err := appconfig.FromEnv(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != e.Port || c.ESURL != e.ESURL || c.Index != e.Index || c.DataURL != e.DataURL ||
+		c.RefreshInterval != time.Hour || c.LogLevel != slog.LevelDebug || c.CacheMB != e.SearchCacheMB ||
+		c.MaxInFlight != e.SearchMaxInFlight || c.UIDir != e.UIDir || c.ESUsername != e.ESUsername {
+		t.Errorf("the app read %+v from %v", c, e.Vars())
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
@@ -97,7 +98,7 @@ func New(o Options) (*Client, error) {
 		// (or the same host) compressing and inflating every answer costs
 		// both sides more CPU than the bytes it saves.
 		t.DisableCompression = true
-		t.ResponseHeaderTimeout = 30 * time.Second
+		t.ResponseHeaderTimeout = contract.LongestElasticsearchCall
 		tr = t
 	}
 	// A trailing slash would double the one every API path starts with.

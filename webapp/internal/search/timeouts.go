@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/contract"
 )
 
 // Every request to Elasticsearch is bounded by one of these, whatever the
@@ -12,7 +14,7 @@ import (
 // turn into a prompt 503, never into a request that outlives the server's
 // drain on SIGTERM (8 s). A proxy between the app and Elasticsearch (ECS
 // Service Connect in the prod stack) must allow at least BulkTimeout per
-// request, the largest of them.
+// request, the largest of them: contract.LongestElasticsearchCall.
 const (
 	// SearchTimeout bounds one search: a stalled engine answers 503 with
 	// Retry-After after this long.
@@ -26,7 +28,7 @@ const (
 	// AdminTimeout bounds index creation, refresh, alias swaps and deletes.
 	AdminTimeout = 15 * time.Second
 	// BulkTimeout bounds one bulk request (BulkBatchDocs documents).
-	BulkTimeout = 30 * time.Second
+	BulkTimeout = contract.LongestElasticsearchCall
 )
 
 // timeoutOf picks the bound of one request by its kind.

@@ -5,7 +5,7 @@
 // search body (the ceiling: what the node does with nothing in between),
 // then the node with the original app's query on the rows indexed as the
 // original did, and prints req/s, p50/p99, the app's and the node's CPU time
-// per request, and app/ceiling. The README's "Search benchmark" explains how
+// per request, and app/ceiling. webapp/README.md, "Benchmarks", explains how
 // to read it.
 //
 // BENCH_DURATION (default 10s) and BENCH_CONCURRENCY (default 50) bound each
