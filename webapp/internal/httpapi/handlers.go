@@ -42,21 +42,34 @@ func handleSearch(logger *slog.Logger, answers answerer, timeout time.Duration) 
 			fail(w, http.StatusBadRequest, Truncate(err.Error(), MaxEchoBytes))
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
-		body, _, err := answers.answer(ctx, q)
-		if err != nil {
-			status, msg, retry := searchFailure(err)
-			if retry != "" {
-				w.Header().Set("Retry-After", retry)
-			}
-			logger.LogAttrs(r.Context(), slog.LevelWarn, "search failed",
-				slog.String("request_id", RequestID(r.Context())), slog.Int("status", status), slog.String("error", err.Error()))
-			fail(w, status, msg)
-			return
-		}
-		writeJSON(w, http.StatusOK, body)
+		serveAnswer(w, r, logger, answers, q, timeout)
 	})
+}
+
+// handleAllTrucks answers every truck, in the search's shape: what the map
+// shows before anyone searches. It takes no parameters; the searches that
+// narrow it are /search's.
+func handleAllTrucks(logger *slog.Logger, answers answerer, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serveAnswer(w, r, logger, answers, foodtrucks.Query{}, timeout)
+	})
+}
+
+func serveAnswer(w http.ResponseWriter, r *http.Request, logger *slog.Logger, answers answerer, q foodtrucks.Query, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	body, _, err := answers.answer(ctx, q)
+	if err != nil {
+		status, msg, retry := searchFailure(err)
+		if retry != "" {
+			w.Header().Set("Retry-After", retry)
+		}
+		logger.LogAttrs(r.Context(), slog.LevelWarn, "search failed",
+			slog.String("request_id", RequestID(r.Context())), slog.Int("status", status), slog.String("error", err.Error()))
+		fail(w, status, msg)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // searchFailure turns an error kind into a status, a message a person can

@@ -286,3 +286,20 @@ func TestSearchGateAnswersBusyWith503(t *testing.T) {
 		t.Errorf("stats searches %v, want one refused, none in flight", body["searches"])
 	}
 }
+
+// /api/trucks is the map's first view: every truck, whatever query string
+// comes with it (a cache-buster must not narrow it).
+func TestAllTrucksAsksForEveryTruck(t *testing.T) {
+	m := &memorySearcher{hits: sampleHits(5), got: search.Query{Text: "unset"}}
+	h := httpapi.NewServer(httpapi.Deps{Search: m})
+	rec, body := get(t, h, "/api/trucks?q=tacos&lat=1&lon=2")
+	if rec.Code != 200 || body["status"] != "success" {
+		t.Fatalf("GET /api/trucks: %d %v", rec.Code, body)
+	}
+	if m.got != (search.Query{}) {
+		t.Errorf("GET /api/trucks asked the searcher %+v, want the query for every truck", m.got)
+	}
+	if n, want := len(body["trucks"].([]any)), len(search.Group(m.hits, 0).Trucks); n != want {
+		t.Errorf("GET /api/trucks answered %d trucks, want the searcher's %d", n, want)
+	}
+}
