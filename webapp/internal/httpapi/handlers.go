@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"log/slog"
@@ -9,24 +10,29 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/gzipped"
 )
 
-// answerer gives the JSON answer of a search and the data version it came
-// from: the searcher's result encoded, or the cache in front of that.
+// answerer gives the encoded answer of a search and the data version it
+// came from: the searcher's result encoded, or the cache in front of that.
 type answerer interface {
-	answer(ctx context.Context, q foodtrucks.Query) (body []byte, version string, err error)
+	answer(ctx context.Context, q foodtrucks.Query) (a answer, version string, err error)
 }
 
-// encoded is the searcher's answer as the API writes it.
+// encoded is the searcher's answer as the API writes it, compressed once
+// here so that the cache keeps it compressed.
 type encoded struct{ s foodtrucks.Searcher }
 
-func (e encoded) answer(ctx context.Context, q foodtrucks.Query) ([]byte, string, error) {
+func (e encoded) answer(ctx context.Context, q foodtrucks.Query) (answer, string, error) {
 	res, err := e.s.Search(ctx, q)
 	if err != nil {
-		return nil, "", err
+		return answer{}, "", err
 	}
 	body, err := encodeBytes(res)
-	return body, res.Version, err
+	if err != nil {
+		return answer{}, "", err
+	}
+	return answer{json: body, gzipped: gzipped.Compress(body, gzip.DefaultCompression)}, res.Version, nil
 }
 
 func handleSearch(logger *slog.Logger, answers answerer, timeout time.Duration) http.Handler {
@@ -58,7 +64,7 @@ func handleAllTrucks(logger *slog.Logger, answers answerer, timeout time.Duratio
 func serveAnswer(w http.ResponseWriter, r *http.Request, logger *slog.Logger, answers answerer, q foodtrucks.Query, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	body, _, err := answers.answer(ctx, q)
+	a, _, err := answers.answer(ctx, q)
 	if err != nil {
 		status, msg, retry := searchFailure(err)
 		if retry != "" {
@@ -69,7 +75,7 @@ func serveAnswer(w http.ResponseWriter, r *http.Request, logger *slog.Logger, an
 		fail(w, status, msg)
 		return
 	}
-	writeJSON(w, http.StatusOK, body)
+	writeAnswer(w, r, a)
 }
 
 // searchFailure turns an error kind into a status, a message a person can
