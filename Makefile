@@ -107,6 +107,38 @@ image: ## Build the web image (foodtrucks-web:dev) from a host-built static bina
 	  -f webapp/Dockerfile -t $(IMAGE) -
 	@docker images $(IMAGE)
 
+## ---- develop (localDevMode) ----
+
+# With localDevMode=true the dev stack's web containers run the server built
+# here, on the host, from DEV_SRC into DEV_BIN_DIR (bind-mounted at /dev-bin;
+# the image's own server hands over to it). A reload is a build and a
+# `docker restart` of the same containers: nothing for Pulumi to replace.
+DEV_SRC     ?= $(CURDIR)
+DEV_BIN_DIR ?= $(CURDIR)/.cache/dev-bin
+# The dev stack's running web containers, by the labels the stack gives them.
+DEV_CONTAINERS ?= $$(docker ps -q --filter label=project=foodtrucks --filter label=stack=dev --filter label=component=web)
+
+.PHONY: dev-reload
+dev-reload: ## localDevMode: build the server on the host, restart the dev web containers with it
+	@mkdir -p $(DEV_BIN_DIR)
+	cd $(DEV_SRC) && CGO_ENABLED=0 GOOS=linux GOARCH=$$(docker version --format '{{.Server.Arch}}') \
+	  $(GO) build -trimpath -o $(DEV_BIN_DIR)/foodtrucks.new ./webapp
+	mv -f $(DEV_BIN_DIR)/foodtrucks.new $(DEV_BIN_DIR)/foodtrucks
+	@containers="$(DEV_CONTAINERS)"; \
+	if [ -z "$$containers" ]; then echo "no running web container of the dev stack: make up with localDevMode=true first" >&2; exit 1; fi; \
+	docker restart --time 10 $$containers >/dev/null
+
+.PHONY: dev-watch
+dev-watch: ## localDevMode: dev-reload each time a Go file under webapp/ is saved (Ctrl-C stops)
+	@stamp=$$(mktemp); trap 'rm -f "$$stamp"' EXIT; echo "watching $(DEV_SRC)/webapp for Go edits"; \
+	while sleep 0.3; do \
+	  if [ -n "$$(find $(DEV_SRC)/webapp -name '*.go' ! -name '*_test.go' -newer "$$stamp" -print -quit)" ]; then \
+	    touch "$$stamp"; \
+	    if $(MAKE) --no-print-directory dev-reload DEV_SRC=$(DEV_SRC) DEV_BIN_DIR=$(DEV_BIN_DIR) DEV_CONTAINERS="$(DEV_CONTAINERS)"; \
+	    then echo "reloaded at $$(date +%T)"; else echo "not reloaded; fix and save again"; fi; \
+	  fi; \
+	done
+
 ## ---- test ----
 
 .PHONY: esnode

@@ -68,7 +68,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal("the API finds no tacos in the sample data; the test would prove nothing")
 		}
 		tab.navigate(t, app.url+"/")
-		tab.waitFor(t, `!document.getElementById("intro").hidden`, "the first-visit intro")
+		tab.waitForEveryTruck(t)
 		tab.do(t, chromedp.Click(chromedp.ID("q"), chromedp.NodeVisible))
 		tab.do(t, chromedp.SendKeys(chromedp.ID("q"), "tacos"))
 		tab.do(t, chromedp.Click(chromedp.CSS(`#search-form button[type="submit"]`)))
@@ -95,6 +95,106 @@ func TestBrowser(t *testing.T) {
 		}
 		tab.saveScreenshot(t, "ui-results-tacos-phone.png")
 		tab.checkNetwork(t, true)
+	})
+
+	t.Run("FirstVisitShowsEveryTruckClusteredAndTheListInView", func(t *testing.T) {
+		tab := b.newTab(t, app)
+		all := app.allTrucks(t)
+		located := 0
+		for _, tr := range all.Trucks {
+			if len(tr.Branches) > 0 {
+				located++
+			}
+		}
+		if located < 100 {
+			t.Fatalf("the API has %d trucks with a location; the sample data should hold hundreds", located)
+		}
+		tab.navigate(t, app.url+"/")
+		tab.waitForEveryTruck(t)
+		tab.nextFrames(t)
+		got := tab.state(t)
+		tab.saveScreenshot(t, "ui-first-visit.png")
+		// The map opens fitted to every truck: all of them are in view.
+		if got.Entries != located || got.Status != fmt.Sprintf("%d of %d trucks in view", located, located) {
+			t.Errorf("first visit lists %d entries under %q; the API has %d trucks with a location", got.Entries, got.Status, located)
+		}
+		if got.Markers != all.Locations {
+			t.Errorf("first visit shows %d markers (clusters counted by their trucks); the API has %d locations", got.Markers, all.Locations)
+		}
+		if got.Clusters == 0 || got.Clusters+got.Singles > all.Locations/4 {
+			t.Errorf("first visit draws %d clusters and %d single markers for %d locations; want them clustered", got.Clusters, got.Singles, all.Locations)
+		}
+
+		// A cluster opens to its trucks: the map zooms in, and the list
+		// narrows to what is now in view.
+		before := got
+		tab.do(t, chromedp.Click(chromedp.CSS(".leaflet-marker-pane .marker-cluster")))
+		tab.waitFor(t, fmt.Sprintf(`document.querySelectorAll("#results > li").length < %d && !document.querySelector(".leaflet-zoom-anim")`, before.Entries), "the list narrowed after a cluster click")
+		tab.settle(t)
+		tab.nextFrames(t)
+		got = tab.state(t)
+		if got.Status != fmt.Sprintf("%d of %d trucks in view", got.Entries, located) {
+			t.Errorf("after zooming into a cluster the list has %d entries under %q", got.Entries, got.Status)
+		}
+		if got.Singles <= before.Singles {
+			t.Errorf("after a cluster click %d markers stand on their own (before: %d); the cluster did not open", got.Singles, before.Singles)
+		}
+		names := map[string]bool{}
+		for _, tr := range all.Trucks {
+			names[tr.Name] = true
+		}
+		for _, n := range got.Names {
+			if !names[n] {
+				t.Errorf("the list shows %q, which the API does not know", n)
+			}
+		}
+
+		// Searching narrows both the list and the map.
+		tacos := app.search(t, "q=tacos")
+		tab.do(t, chromedp.SetValue(chromedp.ID("q"), "tacos"))
+		tab.do(t, chromedp.Click(chromedp.CSS(`#search-form button[type="submit"]`)))
+		tab.waitFor(t, fmt.Sprintf(`document.getElementById("status").innerText === %q`, uiCountsLine(tacos)), "the taco results")
+		tab.assertShows(t, tab.state(t), tacos)
+		tab.checkNetwork(t, true)
+	})
+
+	t.Run("MarkersAndClustersWorkFromTheKeyboard", func(t *testing.T) {
+		tab := b.newTab(t, app)
+		tacos := app.search(t, "q=tacos")
+		tab.navigate(t, app.url+"/?q=tacos")
+		got := tab.waitForResults(t)
+		tab.assertShows(t, got, tacos)
+		if got.Clusters == 0 {
+			t.Fatalf("the taco results draw no cluster (%d single markers)", got.Singles)
+		}
+		// Enter on a focused cluster opens it, like a click: the map zooms in
+		// past it (the circle goes) or fans out trucks that share a spot.
+		if focused := tab.eval(t, `(() => {
+		  const c = document.querySelector(".leaflet-marker-pane .marker-cluster");
+		  window.__cluster = c;
+		  c.focus();
+		  return String(document.activeElement === c);
+		})()`); focused != "true" {
+			t.Fatal("a cluster cannot take the keyboard focus")
+		}
+		tab.do(t, chromedp.KeyEvent(kb.Enter))
+		tab.waitFor(t, `(!document.body.contains(window.__cluster) || document.querySelector(".leaflet-cluster-spider-leg") !== null) && !document.querySelector(".leaflet-zoom-anim")`, "the cluster opened with Enter")
+		tab.settle(t)
+		// A single marker is reachable with Tab and opens its card with Enter.
+		alt := tab.eval(t, `(() => {
+		  const m = document.querySelector(".leaflet-marker-pane .leaflet-marker-icon:not(.marker-cluster)");
+		  m.focus();
+		  return document.activeElement === m && m.tabIndex === 0 ? m.alt : "";
+		})()`)
+		if alt == "" {
+			t.Fatal("a single marker cannot take the keyboard focus")
+		}
+		tab.do(t, chromedp.KeyEvent(kb.Enter))
+		popup := tab.waitFor(t, `(document.querySelector(".leaflet-popup-content") || {}).innerText`, "a popup opened with Enter on a marker")
+		name, _, _ := strings.Cut(alt, ", ")
+		if !strings.Contains(popup, name) {
+			t.Errorf("Enter on the marker %q opened a popup reading %q", alt, popup)
+		}
 	})
 
 	t.Run("ClickingAnEntryOpensItsPopup", func(t *testing.T) {
@@ -156,7 +256,7 @@ func TestBrowser(t *testing.T) {
 		tab := b.newTab(t, app)
 		want := app.search(t, "q=coffee")
 		tab.navigate(t, app.url+"/")
-		tab.waitFor(t, `!document.getElementById("intro").hidden`, "the first-visit intro")
+		tab.waitForEveryTruck(t)
 		entries := tab.eval(t, `String(history.length)`)
 		// A slow engine makes the loading state last long enough to see.
 		app.engine.Inject(esfault.Fault{Path: "/_search", Delay: 1500 * time.Millisecond})
@@ -228,7 +328,7 @@ func TestBrowser(t *testing.T) {
 		tab := b.newTab(t, app)
 		burritos := app.search(t, "q=burritos")
 		tab.navigate(t, app.url+"/")
-		tab.waitFor(t, `!document.getElementById("intro").hidden`, "the first-visit intro")
+		tab.waitForEveryTruck(t)
 		tab.navigate(t, app.url+"/?q=burritos")
 		got := tab.waitForResults(t)
 		tab.assertShows(t, got, burritos)
@@ -253,14 +353,15 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("after Back: box %q, URL %s", got.Query, got.URL)
 		}
 		tab.do(t, chromedp.NavigateBack())
-		tab.waitFor(t, `document.getElementById("intro") && !document.getElementById("intro").hidden && location.search === ""`, "the intro after going back past the first search")
+		tab.waitFor(t, `location.search === ""`, "the first page after going back past the first search")
+		tab.waitForEveryTruck(t)
 	})
 
 	t.Run("KeyboardOnlySearch", func(t *testing.T) {
 		tab := b.newTab(t, app)
 		want := app.search(t, "q=tacos")
 		tab.navigate(t, app.url+"/")
-		tab.waitFor(t, `!document.getElementById("intro").hidden`, "the first-visit intro")
+		tab.waitForEveryTruck(t)
 		// Tab from the top of the page: the skip link, the home link, the box.
 		var order []string
 		for range 3 {
@@ -303,7 +404,7 @@ func TestBrowser(t *testing.T) {
 		}
 		tab.grantGeolocation(t, app, lat, lon)
 		tab.navigate(t, app.url+"/")
-		tab.waitFor(t, `!document.getElementById("intro").hidden`, "the first-visit intro")
+		tab.waitForEveryTruck(t)
 		tab.do(t, chromedp.Click(chromedp.ID("near-me")))
 		got := tab.waitForResults(t)
 		tab.assertShows(t, got, want)
@@ -315,12 +416,13 @@ func TestBrowser(t *testing.T) {
 		}
 		// Pressed again, Near me leaves the geo search.
 		tab.do(t, chromedp.Click(chromedp.ID("near-me")))
-		tab.waitFor(t, `!document.getElementById("intro").hidden && location.search === ""`, "the intro after leaving the geo search")
+		tab.waitFor(t, `location.search === ""`, "the first page after leaving the geo search")
+		tab.waitForEveryTruck(t)
 
 		denied := b.newTab(t, app)
 		denied.denyGeolocation(t, app)
 		denied.navigate(t, app.url+"/")
-		denied.waitFor(t, `!document.getElementById("intro").hidden`, "the first-visit intro")
+		denied.waitForEveryTruck(t)
 		denied.do(t, chromedp.Click(chromedp.ID("near-me")))
 		text := denied.waitFor(t, `!document.getElementById("error").hidden && document.getElementById("error-text").innerText`, "the no-permission message")
 		if !strings.Contains(text, "permission") || !strings.Contains(text, "search by food") {
@@ -334,9 +436,8 @@ func TestBrowser(t *testing.T) {
 		tab := b.newTab(t, app)
 		tab.disableCache(t)
 		tab.navigate(t, app.url+"/")
-		tab.waitFor(t, `document.readyState === "complete" && !document.getElementById("intro").hidden`, "the loaded first page")
+		tab.waitFor(t, `document.readyState === "complete" && / in view$/.test(document.getElementById("status").innerText)`, "the loaded first page with every truck")
 		tab.settle(t)
-		tab.saveScreenshot(t, "ui-first-visit.png")
 		weight, byURL := tab.bytesTransferred(t)
 		t.Logf("first visit to / transferred %d bytes (%.1f KB) in %d requests, tiles excluded:", weight, float64(weight)/1024, len(byURL))
 		for _, u := range slices.Sorted(maps.Keys(byURL)) {
@@ -595,7 +696,7 @@ func (tb *browserTab) navigate(t *testing.T, u string) {
 // eval returns the value of a JavaScript expression as text.
 func (tb *browserTab) eval(t *testing.T, expr string) string {
 	t.Helper()
-	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[any](expr))
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[any](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("evaluating %s: %v", expr, err)
 	}
@@ -646,7 +747,9 @@ type pageState struct {
 	FirstEntry   string   `json:"firstEntry"`
 	Locations    []string `json:"locations"`
 	DrinksBadges int      `json:"drinksBadges"`
-	Markers      int      `json:"markers"`
+	Markers      int      `json:"markers"`  // marker icons, a cluster counting as its trucks' markers
+	Clusters     int      `json:"clusters"` // cluster circles
+	Singles      int      `json:"singles"`  // markers drawn on their own
 	ErrorText    string   `json:"errorText"`
 	RetryVisible bool     `json:"retryVisible"`
 	Busy         bool     `json:"busy"`
@@ -664,7 +767,10 @@ const uiReadState = `(() => {
     firstEntry: entries.length ? entries[0].innerText : "",
     locations: entries.map(li => li.querySelector(".meta span").textContent),
     drinksBadges: document.querySelectorAll("#results .badge").length,
-    markers: document.querySelectorAll(".leaflet-marker-pane .leaflet-marker-icon").length,
+    markers: [...document.querySelectorAll(".leaflet-marker-pane .leaflet-marker-icon")]
+      .reduce((n, m) => n + (m.classList.contains("marker-cluster") ? Number(m.textContent) : 1), 0),
+    clusters: document.querySelectorAll(".leaflet-marker-pane .marker-cluster").length,
+    singles: document.querySelectorAll(".leaflet-marker-pane .leaflet-marker-icon:not(.marker-cluster)").length,
     errorText: error.hidden ? "" : document.getElementById("error-text").innerText,
     retryVisible: !error.hidden && !document.getElementById("retry").hidden,
     busy: document.getElementById("results").getAttribute("aria-busy") === "true",
@@ -688,6 +794,27 @@ func (tb *browserTab) stateOrNil() *pageState {
 		return nil
 	}
 	return &s
+}
+
+// allTrucks asks the API for every truck, what the first visit shows.
+func (a *uiApp) allTrucks(t *testing.T) foodtrucks.SearchResult {
+	t.Helper()
+	status, body := a.get(t, "/api/trucks")
+	if status != http.StatusOK {
+		t.Fatalf("GET /api/trucks = %d %s", status, body)
+	}
+	var r foodtrucks.SearchResult
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("GET /api/trucks: %v", err)
+	}
+	return r
+}
+
+// waitForEveryTruck waits until a visit without a search shows every truck
+// and the list of those in view.
+func (tb *browserTab) waitForEveryTruck(t *testing.T) {
+	t.Helper()
+	tb.waitFor(t, `document.getElementById("results").getAttribute("aria-busy") !== "true" && !document.getElementById("intro").hidden && / in view$/.test(document.getElementById("status").innerText)`, "every truck on the map, the list of those in view")
 }
 
 // waitForResults waits until a search has finished and shows trucks.
@@ -730,7 +857,7 @@ func (tb *browserTab) assertShows(t *testing.T, got pageState, want foodtrucks.S
 		t.Errorf("list shows %d drinks badges; the API has %d trucks with drinks", got.DrinksBadges, drinks)
 	}
 	if got.Markers != want.Locations || got.Markers != branches {
-		t.Errorf("map shows %d markers; the API has %d locations (%d branches)", got.Markers, want.Locations, branches)
+		t.Errorf("map shows %d markers (%d in %d clusters, %d on their own); the API has %d locations (%d branches)", got.Markers, got.Markers-got.Singles, got.Clusters, got.Singles, want.Locations, branches)
 	}
 	if !strings.HasPrefix(got.Status, uiCountsLine(want)) {
 		t.Errorf("counts line %q, want it to start with %q", got.Status, uiCountsLine(want))
@@ -777,7 +904,9 @@ func (tb *browserTab) checkNetwork(t *testing.T, wantTileAttempts bool) {
 			}
 		case tileHost:
 			tiles++
-			if _, failed := tb.failed[id]; !failed {
+			// A tile asked for just now may still be on its way to being
+			// refused; one that got through has finished loading.
+			if _, loaded := tb.received[id]; loaded {
 				t.Errorf("tile request %s was not blocked", raw)
 			}
 		default:

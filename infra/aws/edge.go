@@ -188,7 +188,9 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 	getHead := pulumi.StringArray{pulumi.String("GET"), pulumi.String("HEAD")}
 	// Compress is on everywhere; CloudFront acts on it where the cache
 	// policy normalises Accept-Encoding (CachingOptimized: the static
-	// files). Uncached answers keep whatever encoding the app chose.
+	// files). Under CachingDisabled, Accept-Encoding is a viewer header like
+	// any other, which AllViewerExceptHostHeader forwards: the app gzips
+	// its answers itself, and CloudFront and the load balancer pass them on.
 	var ordered cloudfront.DistributionOrderedCacheBehaviorArray
 	for _, b := range edgeBehaviours() {
 		cache, origin := behaviour(b)

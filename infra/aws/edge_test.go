@@ -228,7 +228,9 @@ func checkEdgeCachesOnlyImmutable(t *testing.T, dist *stacktest.Resource, get ge
 // The cache behaviours fit the app's real paths: every file the page loads
 // is fingerprinted, served immutable, and cached at the edge; the page
 // itself, unfingerprinted names, the search API and the health routes go
-// to the app every time with everything the viewer sent.
+// to the app every time with everything the viewer sent. That includes
+// Accept-Encoding: CachingDisabled does not normalise it, so it is a viewer
+// header like any other, and the app's gzip answers reach the viewer.
 func TestCacheBehavioursFollowTheAppsRealPaths(t *testing.T) {
 	p := deployProd(t, nil)
 	dist := p.distribution(t)
@@ -236,7 +238,7 @@ func TestCacheBehavioursFollowTheAppsRealPaths(t *testing.T) {
 	assets := checkEdgeCachesOnlyImmutable(t, dist, handlerGetter(h))
 
 	dynamic := []string{"/", "/index.html", "/app.js", "/app.css", "/vendor/leaflet/leaflet.js", "/favicon.svg",
-		"/search", "/api/search", "/api/stats", "/api/unknown.0123456789.json", "/readyz", "/healthz", "/no-such-page"}
+		"/search", "/api/search", "/api/trucks", "/api/stats", "/api/unknown.0123456789.json", "/readyz", "/healthz", "/no-such-page"}
 	for _, route := range dynamic {
 		b := behaviourFor(dist, route)
 		if str(b, "cachePolicyId") != cachingDisabled || str(b, "originRequestPolicyId") != allViewerExceptHostHeader {

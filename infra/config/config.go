@@ -49,7 +49,7 @@ type Config struct {
 type LocalConfig struct {
 	BindAddress   string // key "localBindAddress": host address for published ports, default 127.0.0.1
 	ESPublishPort int    // key "localEsPublishPort": 0 = ES not published; else host port on BindAddress
-	DevMode       bool   // key "localDevMode": bind-mount webapp/ui from the host, debug logs
+	DevMode       bool   // key "localDevMode": bind-mount webapp/ui and the server's development builds from the host, debug logs
 	WaitTimeout   int    // key "localWaitTimeout": seconds pulumi up waits for containers to be healthy
 	ESNoFile      int    // key "localEsNoFile": Elasticsearch's open-files limit; 0 = the engine's default
 	Platform      string // key "localPlatform": os/arch the web image is built for; "" = the engine's own

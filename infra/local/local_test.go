@@ -343,13 +343,13 @@ func TestDevModeServesTheUIFromTheHost(t *testing.T) {
 	dev := runDev(t, map[string]any{"localDevMode": true}, nil)
 	in := dev.Must(t, typeContainer, "web-0").Inputs
 	env := strs(t, in["envs"])
-	requireContainsAll(t, "web env", env, "UI_DIR=/ui", "LOG_LEVEL=debug")
+	requireContainsAll(t, "web env", env, "UI_DIR=/ui", "LOG_LEVEL=debug", "DEV_SERVER_BINARY=/dev-bin/foodtrucks")
 	if slices.Contains(env, "LOG_LEVEL=info") {
 		t.Errorf("dev mode keeps LOG_LEVEL=info: %q", env)
 	}
 	mounts := objs(t, in["mounts"])
-	if len(mounts) != 1 {
-		t.Fatalf("mounts = %v, want the UI bind mount", mounts)
+	if len(mounts) != 2 {
+		t.Fatalf("mounts = %v, want the UI and the server builds bind-mounted", mounts)
 	}
 	m := mounts[0]
 	src, _ := m["source"].(string)
@@ -358,6 +358,11 @@ func TestDevModeServesTheUIFromTheHost(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(src, "index.html")); err != nil {
 		t.Errorf("the mounted UI directory has no index.html: %v", err)
+	}
+	bin := mounts[1]
+	binSrc, _ := bin["source"].(string)
+	if bin["type"] != "bind" || bin["target"] != "/dev-bin" || bin["readOnly"] != true || !strings.HasSuffix(binSrc, "/.cache/dev-bin") || !filepath.IsAbs(binSrc) {
+		t.Errorf("mount = %v, want the project's .cache/dev-bin bound read-only at /dev-bin", bin)
 	}
 	if _, mounted := runDev(t, nil, nil).Must(t, typeContainer, "web-0").Inputs["mounts"]; mounted {
 		t.Error("the UI is mounted without localDevMode")

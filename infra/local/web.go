@@ -30,6 +30,17 @@ const (
 	uiMountPath = "/ui"
 )
 
+// The dev mode's server builds: `make dev-reload` compiles the server on
+// the host into DevBinDir (relative to the project root) and restarts the
+// web containers, whose image binary hands over to the build mounted at
+// devBinMountPath (the app's DEV_SERVER_BINARY). No resource changes, so
+// Pulumi replaces nothing.
+const (
+	DevBinDir       = ".cache/dev-bin"
+	devBinMountPath = "/dev-bin"
+	DevBinaryName   = "foodtrucks"
+)
+
 // WebContainerPort is the port the app listens on inside its container, the
 // app's default. The host port is webPort (8080 by default: 5000 is taken
 // on macOS by the AirPlay receiver), so the two are independent.
@@ -98,10 +109,20 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 		if err != nil {
 			return nil, err
 		}
-		mounts = docker.ContainerMountArray{docker.ContainerMountArgs{
-			Type: pulumi.String("bind"), Source: pulumi.String(dir), Target: pulumi.String(uiMountPath),
-			ReadOnly: pulumi.Bool(true),
-		}}
+		bin, err := devBinDir(ctx)
+		if err != nil {
+			return nil, err
+		}
+		mounts = docker.ContainerMountArray{
+			docker.ContainerMountArgs{
+				Type: pulumi.String("bind"), Source: pulumi.String(dir), Target: pulumi.String(uiMountPath),
+				ReadOnly: pulumi.Bool(true),
+			},
+			docker.ContainerMountArgs{
+				Type: pulumi.String("bind"), Source: pulumi.String(bin), Target: pulumi.String(devBinMountPath),
+				ReadOnly: pulumi.Bool(true),
+			},
+		}
 	}
 
 	env := webEnv(cfg)
@@ -172,6 +193,7 @@ func webEnv(cfg config.Config) pulumi.StringArrayInput {
 	}
 	if cfg.Local.DevMode {
 		e.UIDir = uiMountPath
+		e.DevServerBinary = devBinMountPath + "/" + DevBinaryName
 	}
 	if !cfg.ESSecurity {
 		return pulumi.ToStringArray(e.Strings())
@@ -201,6 +223,17 @@ func uiDir(ctx *pulumi.Context) (string, error) {
 	dir := filepath.Join(projectRoot(ctx), uiSourceDir)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return "", errors.New("localDevMode: the UI sources are not at " + dir + "; run from a checkout of the project")
+	}
+	return dir, nil
+}
+
+// devBinDir is the absolute host path of the dev mode's server builds. It is
+// made when missing (empty, the image's own server runs), because Docker
+// refuses to bind a path that does not exist.
+func devBinDir(ctx *pulumi.Context) (string, error) {
+	dir := filepath.Join(projectRoot(ctx), DevBinDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("localDevMode: the folder for the server's development builds: %w", err)
 	}
 	return dir, nil
 }

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/gzipped"
 )
 
 const (
@@ -205,17 +207,7 @@ func compress(a *asset) []byte {
 	if !text || len(a.body) < 512 {
 		return nil
 	}
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		panic(err) // only for an invalid level
-	}
-	zw.Write(a.body) // writes to a bytes.Buffer do not fail
-	zw.Close()
-	if buf.Len() >= len(a.body) {
-		return nil
-	}
-	return buf.Bytes()
+	return gzipped.Compress(a.body, gzip.BestCompression)
 }
 
 func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +237,7 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
 	body, etag := a.body, a.etag
 	if a.gzipped != nil {
 		h.Set("Vary", "Accept-Encoding")
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if gzipped.Accepted(r.Header.Get("Accept-Encoding")) {
 			body, etag = a.gzipped, strings.TrimSuffix(a.etag, `"`)+`-gz"`
 			h.Set("Content-Encoding", "gzip")
 		}
@@ -263,24 +255,6 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
 		return
 	}
 	w.Write(body)
-}
-
-// acceptsGzip reads an Accept-Encoding header: gzip (or "*") listed without
-// q=0.
-func acceptsGzip(header string) bool {
-	for part := range strings.SplitSeq(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		coding = strings.ToLower(strings.TrimSpace(coding))
-		if coding != "gzip" && coding != "x-gzip" && coding != "*" {
-			continue
-		}
-		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
-		if q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000" {
-			return false
-		}
-		return true
-	}
-	return false
 }
 
 func etagMatches(ifNoneMatch, etag string) bool {

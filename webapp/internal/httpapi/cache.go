@@ -13,7 +13,7 @@ import (
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
 )
 
-// ResultCache keeps encoded search answers of one data version: the index
+// ResultCache keeps encoded search answers (JSON and its gzip form) of one data version: the index
 // the alias points to. Every search first asks which one that is now (a
 // read of the alias that concurrent searches share): a different version
 // empties the cache, whichever replica swapped the alias, and an engine
@@ -38,7 +38,7 @@ type ResultCache struct {
 
 type cacheEntry struct {
 	key  string
-	body []byte
+	body answer
 }
 
 // NewResultCache holds at most maxBytes of answers of the version that
@@ -77,11 +77,11 @@ type cached struct {
 	next answerer
 }
 
-func (a cached) answer(ctx context.Context, q foodtrucks.Query) ([]byte, string, error) {
+func (a cached) answer(ctx context.Context, q foodtrucks.Query) (answer, string, error) {
 	version, err := a.c.version(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, "", err
+			return answer{}, "", err
 		}
 		return a.next.answer(ctx, q) // no one version to file it under: uncached
 	}
@@ -109,18 +109,18 @@ func (a cached) answer(ctx context.Context, q foodtrucks.Query) ([]byte, string,
 			a.c.shared.Add(1)
 		}
 		if r.Err != nil {
-			return nil, "", r.Err
+			return answer{}, "", r.Err
 		}
 		v := r.Val.([2]any)
-		return v[0].([]byte), v[1].(string), nil
+		return v[0].(answer), v[1].(string), nil
 	case <-ctx.Done():
-		return nil, "", ctx.Err()
+		return answer{}, "", ctx.Err()
 	}
 }
 
 // get returns the answer for key of index, the version the alias serves
 // now. A version other than the cache's empties it.
-func (c *ResultCache) get(index, key string) ([]byte, bool) {
+func (c *ResultCache) get(index, key string) (answer, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if index != c.index {
@@ -129,7 +129,7 @@ func (c *ResultCache) get(index, key string) ([]byte, bool) {
 	el, ok := c.entries[key]
 	if !ok {
 		c.misses.Add(1)
-		return nil, false
+		return answer{}, false
 	}
 	c.hits.Add(1)
 	c.order.MoveToFront(el)
@@ -138,8 +138,8 @@ func (c *ResultCache) get(index, key string) ([]byte, bool) {
 
 // put keeps body for key if it was computed on the cache's version (an
 // answer from another one, older or newer, is not kept).
-func (c *ResultCache) put(index, key string, body []byte) {
-	if index == "" || len(body) > c.maxBytes/8 {
+func (c *ResultCache) put(index, key string, body answer) {
+	if index == "" || body.size() > c.maxBytes/8 {
 		return // no version to file it under, or too big to be worth the room
 	}
 	c.mu.Lock()
@@ -148,19 +148,19 @@ func (c *ResultCache) put(index, key string, body []byte) {
 		return
 	}
 	if el, ok := c.entries[key]; ok {
-		c.bytes -= len(el.Value.(*cacheEntry).body)
+		c.bytes -= el.Value.(*cacheEntry).body.size()
 		c.order.Remove(el)
 		delete(c.entries, key)
 	}
-	for c.bytes+len(body) > c.maxBytes && c.order.Len() > 0 {
+	for c.bytes+body.size() > c.maxBytes && c.order.Len() > 0 {
 		last := c.order.Back()
 		e := last.Value.(*cacheEntry)
-		c.bytes -= len(e.body)
+		c.bytes -= e.body.size()
 		c.order.Remove(last)
 		delete(c.entries, e.key)
 	}
 	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, body: body})
-	c.bytes += len(body)
+	c.bytes += body.size()
 }
 
 func (c *ResultCache) resetLocked(index string) {

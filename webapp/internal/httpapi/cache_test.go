@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/foodtrucks"
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/gzipped"
 )
 
 // A lookup with another version empties the cache; answers of any version
@@ -19,18 +21,18 @@ func TestResultCacheKeepsOneVersion(t *testing.T) {
 	if _, ok := c.get("v1", "tacos"); ok {
 		t.Fatal("hit in an empty cache")
 	}
-	c.put("v1", "tacos", []byte("one"))
-	if b, ok := c.get("v1", "tacos"); !ok || string(b) != "one" {
+	c.put("v1", "tacos", answer{json: []byte("one")})
+	if b, ok := c.get("v1", "tacos"); !ok || string(b.json) != "one" {
 		t.Fatalf("v1 tacos: %q %v, want the answer just kept", b, ok)
 	}
 	if _, ok := c.get("v2", "tacos"); ok {
 		t.Fatal("an answer of v1 served for v2")
 	}
-	c.put("v1", "tacos", []byte("late answer of the old version"))
+	c.put("v1", "tacos", answer{json: []byte("late answer of the old version")})
 	if _, ok := c.get("v2", "tacos"); ok {
 		t.Fatal("an answer of v1 kept after the cache moved to v2")
 	}
-	c.put("", "tacos", []byte("no version"))
+	c.put("", "tacos", answer{json: []byte("no version")})
 	if _, ok := c.get("v2", "tacos"); ok {
 		t.Fatal("an answer without a version was kept")
 	}
@@ -44,7 +46,7 @@ func TestResultCacheKeepsOneVersion(t *testing.T) {
 func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	c := NewResultCache(800, nil) // entries of up to 100 bytes
 	c.get("v", "")
-	body := []byte(strings.Repeat("x", 100))
+	body := answer{json: []byte(strings.Repeat("x", 60)), gzipped: []byte(strings.Repeat("z", 40))}
 	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
 		c.put("v", k, body)
 	}
@@ -61,7 +63,7 @@ func TestResultCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	if st := c.Stats(); st.Bytes > 800 || st.Entries != 8 {
 		t.Errorf("stats %+v, want 8 entries within 800 bytes", st)
 	}
-	c.put("v", "huge", []byte(strings.Repeat("x", 101)))
+	c.put("v", "huge", answer{json: []byte(strings.Repeat("x", 101))})
 	if _, ok := c.get("v", "huge"); ok {
 		t.Error("an answer over an eighth of the cache was kept")
 	}
@@ -102,14 +104,14 @@ type slowAnswers struct {
 	err      error
 }
 
-func (s *slowAnswers) answer(ctx context.Context, q foodtrucks.Query) ([]byte, string, error) {
+func (s *slowAnswers) answer(ctx context.Context, q foodtrucks.Query) (answer, string, error) {
 	s.searches.Add(1)
 	time.Sleep(50 * time.Millisecond)
 	if s.err != nil {
-		return nil, "", s.err
+		return answer{}, "", s.err
 	}
 	v := s.version.Load().(string)
-	return []byte(v + ":" + q.Text), v, nil
+	return answer{json: []byte(v + ":" + q.Text)}, v, nil
 }
 
 func askAll(a answerer, text string, n int) []string {
@@ -122,7 +124,7 @@ func askAll(a answerer, text string, n int) []string {
 				got[i] = "error: " + err.Error()
 				return
 			}
-			got[i] = string(body)
+			got[i] = string(body.json)
 		})
 	}
 	wg.Wait()
@@ -190,5 +192,33 @@ func TestCachedSearchesShareMissesAndFollowTheServedVersion(t *testing.T) {
 	st := c.Stats()
 	if st.Shared != 7+3 || st.Purges != 1 || st.Hits != 2 {
 		t.Errorf("stats %+v, want 10 shared (7 and 3 waiters), 1 purge, 2 hits", st)
+	}
+}
+
+// countingAnswers compresses like the real answerer and counts how often.
+type countingAnswers struct{ compressions atomic.Int64 }
+
+func (c *countingAnswers) answer(_ context.Context, q foodtrucks.Query) (answer, string, error) {
+	c.compressions.Add(1)
+	body := []byte(strings.Repeat(`{"name":"`+q.Text+`"},`, 100))
+	return answer{json: body, gzipped: gzipped.Compress(body, gzip.DefaultCompression)}, "v1", nil
+}
+
+// A hit is sent from the bytes compressed on the miss: the same bytes, and
+// no second compression.
+func TestCacheHitsKeepTheCompressedAnswer(t *testing.T) {
+	next := &countingAnswers{}
+	c := NewResultCache(1<<20, func(context.Context) (string, error) { return "v1", nil })
+	a := c.wrap(next)
+	miss, _, err := a.answer(context.Background(), foodtrucks.Query{Text: "tacos"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit, _, err := a.answer(context.Background(), foodtrucks.Query{Text: "tacos"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if miss.gzipped == nil || &hit.gzipped[0] != &miss.gzipped[0] || next.compressions.Load() != 1 {
+		t.Errorf("%d compressions for a miss and a hit, the hit's gzip bytes the miss's: %v", next.compressions.Load(), miss.gzipped != nil && &hit.gzipped[0] == &miss.gzipped[0])
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/internal/gzipped"
 )
 
 // failure is the body of every error answer, the original app's shape.
@@ -42,6 +45,31 @@ func encodeBytes(v any) ([]byte, error) {
 		return nil, errors.Join(errEncode, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// answer is a search's JSON and its gzip form (nil when compressing does
+// not make it smaller), made once when the answer is, so a cached answer is
+// sent to every client without compressing again.
+type answer struct{ json, gzipped []byte }
+
+// size is what the answer holds in memory, for the cache's bound.
+func (a answer) size() int { return len(a.json) + len(a.gzipped) }
+
+// writeAnswer sends a successful search answer, gzip-compressed when the
+// client accepts it. Vary tells caches in between that the body depends on
+// Accept-Encoding.
+func writeAnswer(w http.ResponseWriter, r *http.Request, a answer) {
+	h := w.Header()
+	body := a.json
+	if a.gzipped != nil {
+		h.Set("Vary", "Accept-Encoding")
+		if gzipped.Accepted(r.Header.Get("Accept-Encoding")) {
+			body = a.gzipped
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	writeJSON(w, http.StatusOK, body)
 }
 
 // writeJSON writes an encoded JSON answer.

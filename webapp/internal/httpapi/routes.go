@@ -4,9 +4,11 @@ import "net/http"
 
 // addRoutes is the whole HTTP surface on one screen.
 func addRoutes(mux *http.ServeMux, d Deps) {
-	searches := handleSearch(d.Logger, d.answers(), d.SearchTimeout)
+	answers := d.answers()
+	searches := handleSearch(d.Logger, answers, d.SearchTimeout)
 	mux.Handle("GET /search", searches)
 	mux.Handle("GET /api/search", searches)
+	mux.Handle("GET /api/trucks", handleAllTrucks(d.Logger, answers, d.SearchTimeout))
 	mux.Handle("GET /api/stats", handleStats(d.Logger, d.Stats, d.Cache, d.Gate))
 	mux.Handle("GET /healthz", handleHealthz(d.Version))
 	mux.Handle("GET /readyz", handleReadyz(d.Logger, d.Ready))

@@ -1,12 +1,16 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +288,99 @@ func TestSearchGateAnswersBusyWith503(t *testing.T) {
 	}
 	if _, body := get(t, h, "/api/stats"); fmt.Sprint(body["searches"]) != "map[in_flight:0 max_in_flight:1 refused_busy:1 waiting:0]" {
 		t.Errorf("stats searches %v, want one refused, none in flight", body["searches"])
+	}
+}
+
+// /api/trucks is the map's first view: every truck, whatever query string
+// comes with it (a cache-buster must not narrow it).
+func TestAllTrucksAsksForEveryTruck(t *testing.T) {
+	m := &memorySearcher{hits: sampleHits(5), got: search.Query{Text: "unset"}}
+	h := httpapi.NewServer(httpapi.Deps{Search: m})
+	rec, body := get(t, h, "/api/trucks?q=tacos&lat=1&lon=2")
+	if rec.Code != 200 || body["status"] != "success" {
+		t.Fatalf("GET /api/trucks: %d %v", rec.Code, body)
+	}
+	if m.got != (search.Query{}) {
+		t.Errorf("GET /api/trucks asked the searcher %+v, want the query for every truck", m.got)
+	}
+	if n, want := len(body["trucks"].([]any)), len(search.Group(m.hits, 0).Trucks); n != want {
+		t.Errorf("GET /api/trucks answered %d trucks, want the searcher's %d", n, want)
+	}
+}
+
+// versionedSearcher answers from memory as version v1, so the cache keeps
+// its answers.
+type versionedSearcher struct{ memorySearcher }
+
+func (v *versionedSearcher) Search(ctx context.Context, q search.Query) (foodtrucks.SearchResult, error) {
+	res, err := v.memorySearcher.Search(ctx, q)
+	res.Version = "v1"
+	return res, err
+}
+
+func TestSearchAnswersAreGzippedWhenTheClientAcceptsIt(t *testing.T) {
+	cache := httpapi.NewResultCache(1<<20, func(context.Context) (string, error) { return "v1", nil })
+	h := httpapi.NewServer(httpapi.Deps{Search: &versionedSearcher{memorySearcher{hits: sampleHits(60)}}, Cache: cache})
+	fetch := func(target, acceptEncoding string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("GET %s: %d %s", target, rec.Code, rec.Body)
+		}
+		if got := rec.Header().Get("Vary"); got != "Accept-Encoding" {
+			t.Errorf("GET %s (Accept-Encoding %q): Vary = %q; a cache in between would mix the encodings", target, acceptEncoding, got)
+		}
+		if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want {
+			t.Errorf("GET %s: Content-Length %s for %s bytes", target, got, want)
+		}
+		return rec
+	}
+	for _, target := range []string{"/search?q=tacos", "/api/search?q=tacos", "/api/trucks"} {
+		plain := fetch(target, "")
+		if ce := plain.Header().Get("Content-Encoding"); ce != "" {
+			t.Errorf("GET %s without Accept-Encoding: Content-Encoding %q", target, ce)
+		}
+		if ce := fetch(target, "gzip;q=0, br").Header().Get("Content-Encoding"); ce != "" {
+			t.Errorf("GET %s refusing gzip: Content-Encoding %q", target, ce)
+		}
+		for range 2 { // a miss, then a hit from the cache
+			zipped := fetch(target, "gzip, deflate, br")
+			if ce := zipped.Header().Get("Content-Encoding"); ce != "gzip" {
+				t.Fatalf("GET %s accepting gzip: Content-Encoding %q", target, ce)
+			}
+			zr, err := gzip.NewReader(zipped.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			decoded, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(decoded, plain.Body.Bytes()) {
+				t.Errorf("GET %s: the gzip body does not decode to the plain one", target)
+			}
+			if zipped.Body.Len() >= plain.Body.Len()/3 {
+				t.Errorf("GET %s: %d bytes gzipped for %d plain", target, zipped.Body.Len(), plain.Body.Len())
+			}
+		}
+	}
+	if st := cache.Stats(); st.Hits == 0 {
+		t.Errorf("cache %+v: the repeated searches were not hits", st)
+	}
+}
+
+// An answer too small to shrink is sent as it is, without Vary.
+func TestSmallAnswersAreNotCompressed(t *testing.T) {
+	h := httpapi.NewServer(httpapi.Deps{Search: &memorySearcher{}})
+	req := httptest.NewRequest(http.MethodGet, "/search?q=nothing", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Header().Get("Content-Encoding") != "" || rec.Header().Get("Vary") != "" {
+		t.Errorf("an empty answer: %d, Content-Encoding %q, Vary %q, body %s", rec.Code, rec.Header().Get("Content-Encoding"), rec.Header().Get("Vary"), rec.Body)
 	}
 }

@@ -1,6 +1,7 @@
 // SF Food Trucks front end: search box, result list and a Leaflet map.
 // The page state lives in the URL (?q=… or ?lat=…&lon=…&radius=…), so a
 // search can be shared and the back button walks through earlier searches.
+// Without a search the map shows every truck and the list those in view.
 (function () {
   "use strict";
 
@@ -38,6 +39,10 @@
   var resultBounds = null;
   var userMovedMap = false;
   var zooming = false;
+  // While a truck picked from the list is being shown, the list stays as it
+  // is: redrawn under the pointer (or the keyboard focus) it would lose the
+  // entry that was picked.
+  var showingTruck = false;
 
   // New results are shown at once, without a zoom animation: a click on
   // the list must never race a fit still in progress.
@@ -58,10 +63,35 @@
         referrerPolicy: "strict-origin-when-cross-origin",
         attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
       }).on("tileerror", noteTilesMissing).addTo(map);
-      markerLayer = L.layerGroup().addTo(map);
+      // Nearby trucks gather into one numbered circle; a click zooms to its
+      // trucks, or fans them out where they share a spot. Without the
+      // plugin's own animation the clusters are redrawn as a zoom ends, so
+      // whoever waits for the end of a move finds them settled.
+      markerLayer = (L.markerClusterGroup
+        ? L.markerClusterGroup({ showCoverageOnHover: false, animate: false })
+        : L.layerGroup()).addTo(map);
+      // A cluster is focusable like a marker; Enter on it does what a click
+      // does (the plugin handles only clicks).
+      markerLayer.on("clusterkeypress", function (e) {
+        if (e.originalEvent.keyCode !== 13) {
+          return;
+        }
+        var b = e.layer.getBounds();
+        if (b.getNorthEast().equals(b.getSouthWest()) || map.getZoom() >= map.getMaxZoom()) {
+          e.layer.spiderfy();
+        } else {
+          e.layer.zoomToBounds();
+        }
+      });
       // Keep the results in view when the map changes size (a phone turned
       // sideways), unless the person has moved the map themselves.
-      map.on("dragstart", function () { userMovedMap = true; });
+      map.on("dragstart", function () { userMovedMap = true; showingTruck = false; });
+      map.on("popupclose", function () { showingTruck = false; });
+      map.on("moveend", function () {
+        if (browsing && !showingTruck) {
+          renderInView();
+        }
+      });
       // Leaflet ignores a new view asked for during a zoom animation (the one
       // that fits fresh results, say), so showOnMap waits for it to end.
       map.on("zoomanim", function () { zooming = true; });
@@ -141,6 +171,7 @@
   }
 
   function addMarkers(trucks, here) {
+    var markers = [];
     if (!map) {
       return [];
     }
@@ -152,16 +183,21 @@
         var marker = L.marker(at, {
           icon: markerIcon,
           title: truck.name,
-          alt: truck.name + ", " + (branch.address || "no address"),
-          // The list is the keyboard route to every truck; hundreds of
-          // focusable markers would bury the rest of the page.
-          keyboard: false
+          alt: truck.name + ", " + (branch.address || "no address")
+          // Focusable (Leaflet's default): clustered, only a few dozen
+          // markers and circles are on the page at once.
         });
         marker.bindPopup(popupContent(truck, branch));
-        markerLayer.addLayer(marker);
+        markers.push(marker);
         return marker;
       });
     });
+    // One call: the cluster group computes its clusters once for all.
+    if (markerLayer.addLayers) {
+      markerLayer.addLayers(markers);
+    } else {
+      markers.forEach(function (m) { markerLayer.addLayer(m); });
+    }
     if (here) {
       var at = [here.lat, here.lon];
       bounds.push(at);
@@ -186,20 +222,41 @@
       return;
     }
     var target = marker.getLatLng();
-    var zoom = Math.max(map.getZoom(), 15);
+    var zoom = Math.max(map.getZoom(), 16);
     map.closePopup();
+    showingTruck = true;
     if (map.getCenter().equals(target) && map.getZoom() === zoom) {
-      marker.openPopup();
+      openPopupOf(marker);
       return;
     }
     // Open the popup once the map is at rest: opened during the zoom
     // animation, its own pan would cut the zoom short.
     userMovedMap = true; // a resize now keeps this truck in view
-    map.once("moveend", function () { marker.openPopup(); });
+    map.once("moveend", function () { openPopupOf(marker); });
     // Leaflet starts a zoom animation on the next frame; mark it now so a
     // second click in between waits too.
     zooming = zoom !== map.getZoom() && !reducedMotion;
     map.setView(target, zoom, { animate: !reducedMotion });
+  }
+
+  // A marker still inside a cluster at this zoom is not on the map: the
+  // cluster group zooms in or fans the cluster out first.
+  function openPopupOf(marker) {
+    if (markerLayer.zoomToShowLayer && !map.hasLayer(marker)) {
+      markerLayer.zoomToShowLayer(marker, function () {
+        // It may have zoomed to the cluster's bounds or fanned it out:
+        // bring the truck itself to the middle.
+        var at = marker.getLatLng();
+        if (map.getCenter().equals(at)) {
+          marker.openPopup();
+          return;
+        }
+        map.once("moveend", function () { marker.openPopup(); });
+        map.panTo(at, { animate: false });
+      });
+      return;
+    }
+    marker.openPopup();
   }
 
   // ---- URL state -------------------------------------------------------
@@ -306,23 +363,17 @@
     el.error.hidden = true;
   }
 
-  function showIntro() {
-    hideMessages();
-    clearResults();
-    setStatus("");
-    el.intro.hidden = false;
-  }
-
   function clearResults() {
     el.results.textContent = "";
     el.results.removeAttribute("aria-busy");
+    browseMarkers = null;
     clearMap();
   }
 
-  function showLoading(search) {
+  function showLoading(text) {
     el.results.setAttribute("aria-busy", "true");
     el.error.hidden = true;
-    setStatus("Searching " + describe(search) + "\u2026", true);
+    setStatus(text, true);
   }
 
   function showError(message, canRetry) {
@@ -456,6 +507,67 @@
     return line;
   }
 
+  // ---- browsing: every truck, the list showing those in view ------------
+
+  var browsing = false;
+  var everyTruck = null; // the answer of /api/trucks, asked for once per visit
+  var browseMarkers = null;
+
+  function browse() {
+    lastSearch = null;
+    browsing = true;
+    el.nearMe.setAttribute("aria-pressed", "false");
+    hideMessages();
+    clearResults();
+    el.intro.hidden = false;
+    if (everyTruck) {
+      showEveryTruck();
+      return;
+    }
+    showLoading("Loading the trucks\u2026");
+    request("/api/trucks", function (body) {
+      everyTruck = body;
+      showEveryTruck();
+    });
+  }
+
+  function showEveryTruck() {
+    browseMarkers = addMarkers(everyTruck.trucks || [], null);
+    renderInView();
+  }
+
+  function located(truck) {
+    return (truck.branches || []).length > 0;
+  }
+
+  function inView(truck, bounds) {
+    return (truck.branches || []).some(function (b) {
+      return bounds.contains([b.location.latitude, b.location.longitude]);
+    });
+  }
+
+  function renderInView() {
+    if (!everyTruck || !browseMarkers) {
+      return;
+    }
+    var bounds = map ? map.getBounds() : null;
+    var trucks = everyTruck.trucks || [];
+    var fragment = document.createDocumentFragment();
+    var shown = 0;
+    var noMatch = function () { return false; };
+    trucks.forEach(function (truck, i) {
+      if (bounds ? !inView(truck, bounds) : !located(truck)) {
+        return;
+      }
+      shown++;
+      fragment.appendChild(renderTruck(truck, browseMarkers[i] || [], noMatch));
+    });
+    el.results.textContent = "";
+    el.results.removeAttribute("aria-busy");
+    el.results.appendChild(fragment);
+    setStatus(shown + " of " + plural(trucks.filter(located).length, "truck", "trucks") + " in view");
+  }
+
   var firstResultsMarked = false;
 
   function showResults(result, search) {
@@ -488,14 +600,21 @@
 
   function run(search) {
     lastSearch = search;
+    browsing = false;
     el.nearMe.setAttribute("aria-pressed", search.lat !== undefined ? "true" : "false");
+    showLoading("Searching " + describe(search) + "\u2026");
+    request(apiURL(search), function (body) { showResults(body, search); });
+  }
+
+  // request asks the API and hands a successful answer to done; a newer
+  // request supersedes it, and failures show the server's reason.
+  function request(url, done) {
     if (inFlight) {
       inFlight.abort();
     }
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     inFlight = controller;
-    showLoading(search);
-    fetch(apiURL(search), { headers: { Accept: "application/json" }, signal: controller ? controller.signal : undefined })
+    fetch(url, { headers: { Accept: "application/json" }, signal: controller ? controller.signal : undefined })
       .then(function (res) {
         return res.json().then(
           function (body) { return { ok: res.ok, status: res.status, body: body }; },
@@ -508,7 +627,7 @@
         }
         inFlight = null;
         if (reply.ok && reply.body && reply.body.status === "success") {
-          showResults(reply.body, search);
+          done(reply.body);
           return;
         }
         var msg = reply.body && reply.body.msg;
@@ -547,10 +666,8 @@
       run(search);
     } else {
       document.title = "SF Food Trucks";
-      lastSearch = null;
-      el.nearMe.setAttribute("aria-pressed", "false");
       cancel();
-      showIntro();
+      browse();
     }
   }
 
@@ -599,6 +716,8 @@
   el.retry.addEventListener("click", function () {
     if (lastSearch) {
       run(lastSearch);
+    } else {
+      browse();
     }
   });
 
@@ -623,7 +742,7 @@
       showError("This browser cannot share your location, so \u201cNear me\u201d is not available. Search by food instead.", false);
       return;
     }
-    setStatus("Finding your location\u2026", true);
+    showLoading("Finding your location\u2026");
     navigator.geolocation.getCurrentPosition(function (pos) {
       navigate({
         q: el.q.value.trim(),
@@ -669,7 +788,7 @@
     } else {
       document.title = "SF Food Trucks";
       cancel();
-      showIntro();
+      browse();
     }
   }
 
