@@ -80,7 +80,7 @@ func configurationTable(root string) (string, error) {
 	var project struct {
 		Config yaml.Node `yaml:"config"`
 	}
-	if err := readYAML(filepath.Join(root, "Pulumi.yaml"), &project); err != nil {
+	if err := stacktest.ReadYAML(filepath.Join(root, "Pulumi.yaml"), &project); err != nil {
 		return "", err
 	}
 	stacks := []string{"dev", "prod"}
@@ -89,7 +89,7 @@ func configurationTable(root string) (string, error) {
 		var file struct {
 			Config map[string]any `yaml:"config"`
 		}
-		if err := readYAML(filepath.Join(root, "Pulumi."+stack+".yaml"), &file); err != nil {
+		if err := stacktest.ReadYAML(filepath.Join(root, "Pulumi."+stack+".yaml"), &file); err != nil {
 			return "", err
 		}
 		overrides[stack] = file.Config
@@ -127,17 +127,6 @@ func configurationTable(root string) (string, error) {
 		fmt.Fprintf(&b, " %s |\n", strings.ReplaceAll(decl.Description, "|", `\|`))
 	}
 	return b.String(), nil
-}
-
-func readYAML(path string, into any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := yaml.Unmarshal(b, into); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
 
 // code renders a value as the README shows it: in backticks, "" for the

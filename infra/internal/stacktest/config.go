@@ -73,7 +73,7 @@ func StackConfig(root, stackFile string, overrides map[string]any, secrets map[s
 	c := Config{Values: map[string]string{}}
 
 	var proj projectFile
-	if err := readYAML(filepath.Join(root, "Pulumi.yaml"), &proj); err != nil {
+	if err := ReadYAML(filepath.Join(root, "Pulumi.yaml"), &proj); err != nil {
 		return c, err
 	}
 	c.Project = proj.Name
@@ -107,7 +107,7 @@ func StackConfig(root, stackFile string, overrides map[string]any, secrets map[s
 
 	if stackFile != "" {
 		var st stackDoc
-		if err := readYAML(stackFile, &st); err != nil {
+		if err := ReadYAML(stackFile, &st); err != nil {
 			return c, err
 		}
 		for key, node := range st.Config {
@@ -172,7 +172,9 @@ func configString(v any) (string, error) {
 	return "", fmt.Errorf("unsupported config value %v (%T)", v, v)
 }
 
-func readYAML(path string, into any) error {
+// ReadYAML decodes a YAML file (Pulumi.yaml, a stack file) into into,
+// naming the file in its error.
+func ReadYAML(path string, into any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
