@@ -115,8 +115,10 @@ image: ## Build the web image (foodtrucks-web:dev) from a host-built static bina
 # `docker restart` of the same containers: nothing for Pulumi to replace.
 DEV_SRC     ?= $(CURDIR)
 DEV_BIN_DIR ?= $(CURDIR)/.cache/dev-bin
-# The dev stack's running web containers, by the labels the stack gives them.
-DEV_CONTAINERS ?= $$(docker ps -q --filter label=project=foodtrucks --filter label=stack=dev --filter label=component=web)
+# The dev stack's running web containers, by the labels the stack gives them
+# (project: Pulumi.yaml's name).
+PROJECT        := $(shell awk '$$1 == "name:" { print $$2; exit }' Pulumi.yaml)
+DEV_CONTAINERS ?= $$(docker ps -q --filter label=project=$(PROJECT) --filter label=stack=dev --filter label=component=web)
 
 .PHONY: dev-reload
 dev-reload: ## localDevMode: build the server on the host, restart the dev web containers with it
