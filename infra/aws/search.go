@@ -127,38 +127,31 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 	if err != nil {
 		return err
 	}
-	logGroup, err := newLogGroup(ctx, cfg, "es", child)
-	if err != nil {
-		return err
-	}
 	// The image: Elastic's, by tag, or with awsEsImageMirror the same image
 	// from the stack's repository, by digest.
 	image := pulumi.String(cfg.ESImage + ":" + cfg.ESVersion).ToStringOutput()
-	grants := executionGrants{LogGroupARN: logGroup.Arn, SecretARNs: []pulumi.StringOutput{elastic.ARN, app.ARN}}
+	var repositoryARN pulumi.StringOutput
 	if registry.MirrorsES {
-		image = registry.ESImageRef
-		grants.RepositoryARN, grants.PullsFromECR = registry.ESRepositoryARN, true
+		image, repositoryARN = registry.ESImageRef, registry.ESRepositoryARN
 	}
-	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "es", grants, child)
-	if err != nil {
-		return err
-	}
-	taskRole, taskDependsOn, err := s.taskRole(ctx, cfg, acct, storage, child)
-	if err != nil {
-		return err
-	}
-
-	// The service's settings ECS deploys besides the task definition; the
-	// container carries their digest (deploycheck.go).
-	networkConfig := ecs.ServiceNetworkConfigurationArgs{
-		Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
-		SecurityGroups: pulumi.StringArray{network.SearchSG},
-		AssignPublicIp: pulumi.Bool(false),
-	}
-	serviceConnect := ecs.ServiceServiceConnectConfigurationArgs{
-		Enabled:   pulumi.Bool(true),
-		Namespace: cluster.NamespaceARN,
-		Services: ecs.ServiceServiceConnectConfigurationServiceArray{ecs.ServiceServiceConnectConfigurationServiceArgs{
+	args := fargateServiceArgs{
+		Component: "search", Name: "es",
+		CPU: cfg.AWS.ESCPU, MemoryMB: cfg.ESMemoryMB,
+		SecretARNs:    []pulumi.StringOutput{elastic.ARN, app.ARN},
+		RepositoryARN: repositoryARN, PullsFromECR: registry.MirrorsES,
+		Containers: func(logGroup, settings pulumi.StringOutput) pulumi.StringOutput {
+			return pulumi.All(logGroup, elastic.ValueFrom, app.ValueFrom, image, settings).ApplyT(func(v []any) (string, error) {
+				es, err := esContainer(cfg, v[3].(string), v[0].(string), acct.Region, v[1].(string), v[2].(string), storage != nil)
+				if err != nil {
+					return "", err
+				}
+				es.DockerLabels = map[string]string{serviceSettingsLabel: v[4].(string)}
+				return marshalContainers(es)
+			}).(pulumi.StringOutput)
+		},
+		Cluster: cluster, Subnets: network.PrivateSubnets, SecurityGroup: network.SearchSG, Region: acct.Region,
+		ServiceConnect: true,
+		ServiceConnectServices: ecs.ServiceServiceConnectConfigurationServiceArray{ecs.ServiceServiceConnectConfigurationServiceArgs{
 			PortName:      pulumi.String(esPortName),
 			DiscoveryName: pulumi.String(esServiceConnectName),
 			ClientAlias: ecs.ServiceServiceConnectConfigurationServiceClientAliasArray{
@@ -171,26 +164,23 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 				IdleTimeoutSeconds:       pulumi.Int(int(serviceConnectIdleTimeout / time.Second)),
 			},
 		}},
-		LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
+		// One node, and never two at once: two nodes on one data path fail
+		// with "failed to obtain node locks". A deployment stops the old
+		// task before it starts the new one.
+		DesiredCount: 1, MinimumHealthyPercent: 0, MaximumPercent: 100,
+		Rollout:   esRollout,
+		DependsOn: []pulumi.Resource{elastic.Version, app.Version},
 	}
-	settings := serviceSettingsDigest(fargatePlatform, networkConfig, serviceConnect)
-
-	containers := pulumi.All(logGroup.Name, elastic.ValueFrom, app.ValueFrom, image, settings).ApplyT(func(v []any) (string, error) {
-		es, err := esContainer(cfg, v[3].(string), v[0].(string), acct.Region, v[1].(string), v[2].(string), storage != nil)
-		if err != nil {
-			return "", err
-		}
-		es.DockerLabels = map[string]string{serviceSettingsLabel: v[4].(string)}
-		return marshalContainers(es)
-	}).(pulumi.StringOutput)
-
-	family := cfg.Name("es")
-	taskArgs := fargateTask(cfg, "search", family, cfg.AWS.ESCPU, cfg.ESMemoryMB, execution.Arn, containers)
+	taskRole, taskDependsOn, err := s.taskRole(ctx, cfg, acct, storage, child)
+	if err != nil {
+		return err
+	}
 	if taskRole != nil {
-		taskArgs.TaskRoleArn = taskRole.Arn
+		args.TaskRoleARN = taskRole.Arn
 	}
+	args.DependsOn = append(args.DependsOn, taskDependsOn...)
 	if storage != nil {
-		taskArgs.Volumes = ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{
+		args.Volumes = ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{
 			Name: pulumi.String(esDataVolume),
 			EfsVolumeConfiguration: ecs.TaskDefinitionVolumeEfsVolumeConfigurationArgs{
 				FileSystemId:      storage.FileSystemID,
@@ -201,47 +191,19 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 				},
 			},
 		}}
+		args.DependsOn = append(args.DependsOn, storage.MountTargets...)
 	}
-	task, err := ecs.NewTaskDefinition(ctx, family, taskArgs, child)
+	fargate, err := newFargateService(ctx, cfg, s, args)
 	if err != nil {
 		return err
 	}
-
-	dependsOn := append([]pulumi.Resource{executionPolicy, elastic.Version, app.Version}, taskDependsOn...)
-	if storage != nil {
-		dependsOn = append(dependsOn, storage.MountTargets...)
-	}
-	service, err := ecs.NewService(ctx, family, &ecs.ServiceArgs{
-		Name:            pulumi.String(family),
-		Cluster:         cluster.ARN,
-		TaskDefinition:  task.Arn,
-		LaunchType:      pulumi.String(launchTypeFargate),
-		PlatformVersion: pulumi.String(fargatePlatform),
-		// One node, and never two at once: two nodes on one data path fail
-		// with "failed to obtain node locks". A deployment stops the old
-		// task before it starts the new one.
-		DesiredCount:                    pulumi.Int(1),
-		DeploymentMinimumHealthyPercent: pulumi.Int(0),
-		DeploymentMaximumPercent:        pulumi.Int(100),
-		DeploymentCircuitBreaker: ecs.ServiceDeploymentCircuitBreakerArgs{
-			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
-		},
-		NetworkConfiguration:        networkConfig,
-		ServiceConnectConfiguration: serviceConnect,
-		PropagateTags:               pulumi.String("SERVICE"),
-		EnableEcsManagedTags:        pulumi.Bool(true),
-		WaitForSteadyState:          pulumi.Bool(true),
-		Tags:                        componentTags("search", family),
-	}, child, pulumi.DependsOn(dependsOn), serviceTimeouts(esRollout))
-	if err != nil {
-		return err
-	}
+	service := fargate.Service
 
 	s.Endpoint = pulumi.Sprintf("http://%s:%d", esServiceConnectName, esPort).ToStringOutput()
 	s.CredentialEnv, s.Credential, s.Username = "ES_PASSWORD", app, config.ESAppUser
 	s.RunsService, s.Service = true, service
-	s.ServiceName, s.ServiceARN, s.LogGroupName = service.Name, service.ID().ToStringOutput(), logGroup.Name
-	s.RunningTaskDefinition = checkRunsRegisteredRevision(ctx, s, cluster, service, task)
+	s.ServiceName, s.ServiceARN, s.LogGroupName = service.Name, service.ID().ToStringOutput(), fargate.LogGroup.Name
+	s.RunningTaskDefinition = fargate.RunningTaskDefinition
 	return nil
 }
 

@@ -80,101 +80,55 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 	}
 	child := pulumi.Parent(w)
 
-	logGroup, err := newLogGroup(ctx, cfg, "web", child)
-	if err != nil {
-		return nil, err
-	}
-	execution, executionPolicy, err := newExecutionRole(ctx, cfg, "web", executionGrants{
-		LogGroupARN: logGroup.Arn, SecretARNs: []pulumi.StringOutput{search.Credential.ARN},
-		RepositoryARN: registry.RepositoryARN, PullsFromECR: true,
-	}, child)
-	if err != nil {
-		return nil, err
-	}
-
 	balancer, targetGroup, listeners, err := w.loadBalancer(ctx, cfg, network, child)
 	if err != nil {
 		return nil, err
 	}
-
-	// The service's settings ECS deploys besides the task definition; the
-	// containers carry their digest (deploycheck.go).
-	networkConfig := ecs.ServiceNetworkConfigurationArgs{
-		Subnets:        pulumi.ToStringArrayOutput(network.PrivateSubnets),
-		SecurityGroups: pulumi.StringArray{network.WebSG},
-		AssignPublicIp: pulumi.Bool(false),
-	}
-	loadBalancers := ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
-		TargetGroupArn: targetGroup.Arn,
-		ContainerName:  pulumi.String(webContainerName),
-		ContainerPort:  pulumi.Int(cfg.WebPort),
-	}}
-	var serviceConnect ecs.ServiceServiceConnectConfigurationPtrInput
+	dependsOn := listeners
+	var afterSearch []any
 	if search.RunsService {
-		// A client of Service Connect: the proxy in each web task resolves
-		// es:9200 to the Elasticsearch tasks.
-		serviceConnect = ecs.ServiceServiceConnectConfigurationArgs{
-			Enabled:          pulumi.Bool(true),
-			Namespace:        cluster.NamespaceARN,
-			LogConfiguration: serviceConnectLogs(logGroup.Name, acct.Region),
-		}
-	}
-	settings := serviceSettingsDigest(fargatePlatform, networkConfig, loadBalancers, serviceConnect)
-
-	inputs := []any{registry.ImageRef, logGroup.Name, search.Endpoint, search.Credential.ValueFrom, settings}
-	if search.RunsService {
+		// Like depends_on in compose: the web tasks start once ES is steady.
+		dependsOn = append(dependsOn, search.Service)
 		// Elasticsearch first: the web tasks' new definition exists only
 		// once ECS runs this update's Elasticsearch revision, so a rotated
 		// password is live there before a web task uses it, and a rolled
 		// back Elasticsearch leaves the web service as it was.
-		inputs = append(inputs, search.RunningTaskDefinition)
+		afterSearch = append(afterSearch, search.RunningTaskDefinition)
 	}
-	containers := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
-		web := webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string))
-		web.DockerLabels = map[string]string{serviceSettingsLabel: v[4].(string)}
-		return marshalContainers(web)
-	}).(pulumi.StringOutput)
-
-	family := cfg.Name("web")
-	// No task role: the app calls no AWS API.
-	task, err := ecs.NewTaskDefinition(ctx, family, fargateTask(cfg, "web", family, cfg.AWS.WebCPU, cfg.AWS.WebMemoryMB, execution.Arn, containers), child)
-	if err != nil {
-		return nil, err
-	}
-
-	serviceArgs := &ecs.ServiceArgs{
-		Name:            pulumi.String(family),
-		Cluster:         cluster.ARN,
-		TaskDefinition:  task.Arn,
-		LaunchType:      pulumi.String(launchTypeFargate),
-		PlatformVersion: pulumi.String(fargatePlatform),
-		DesiredCount:    pulumi.Int(cfg.WebReplicas),
-		// Rolling: new tasks start and pass health checks before old ones go.
-		DeploymentMinimumHealthyPercent: pulumi.Int(100),
-		DeploymentMaximumPercent:        pulumi.Int(200),
-		DeploymentCircuitBreaker: ecs.ServiceDeploymentCircuitBreakerArgs{
-			Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true),
+	fargate, err := newFargateService(ctx, cfg, w, fargateServiceArgs{
+		Component: "web", Name: "web",
+		CPU: cfg.AWS.WebCPU, MemoryMB: cfg.AWS.WebMemoryMB,
+		SecretARNs:    []pulumi.StringOutput{search.Credential.ARN},
+		RepositoryARN: registry.RepositoryARN, PullsFromECR: true,
+		// No task role: the app calls no AWS API.
+		Containers: func(logGroup, settings pulumi.StringOutput) pulumi.StringOutput {
+			inputs := append([]any{registry.ImageRef, logGroup, search.Endpoint, search.Credential.ValueFrom, settings}, afterSearch...)
+			return pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+				web := webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string))
+				web.DockerLabels = map[string]string{serviceSettingsLabel: v[4].(string)}
+				return marshalContainers(web)
+			}).(pulumi.StringOutput)
 		},
-		HealthCheckGracePeriodSeconds: pulumi.Int(healthCheckGracePeriodSeconds),
-		LoadBalancers:                 loadBalancers,
-		NetworkConfiguration:          networkConfig,
-		ServiceConnectConfiguration:   serviceConnect,
-		PropagateTags:                 pulumi.String("SERVICE"),
-		EnableEcsManagedTags:          pulumi.Bool(true),
-		WaitForSteadyState:            pulumi.Bool(true),
-		Tags:                          componentTags("web", family),
-	}
-	dependsOn := append([]pulumi.Resource{executionPolicy}, listeners...)
-	if search.RunsService {
-		// Like depends_on in compose: the web tasks start once ES is steady.
-		dependsOn = append(dependsOn, search.Service)
-	}
-	service, err := ecs.NewService(ctx, family, serviceArgs, child, pulumi.DependsOn(dependsOn),
-		// Autoscaling owns the running count after the first deployment.
-		pulumi.IgnoreChanges([]string{"desiredCount"}), serviceTimeouts(webRollout(cfg.AWS.WebMinTasks)))
+		Cluster: cluster, Subnets: network.PrivateSubnets, SecurityGroup: network.WebSG, Region: acct.Region,
+		// A client of Service Connect: the proxy in each web task resolves
+		// es:9200 to the Elasticsearch tasks.
+		ServiceConnect: search.RunsService,
+		LoadBalancers: ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
+			TargetGroupArn: targetGroup.Arn,
+			ContainerName:  pulumi.String(webContainerName),
+			ContainerPort:  pulumi.Int(cfg.WebPort),
+		}},
+		// Rolling: new tasks start and pass health checks before old ones go.
+		DesiredCount: cfg.WebReplicas, MinimumHealthyPercent: 100, MaximumPercent: 200,
+		HealthCheckGracePeriodSeconds: healthCheckGracePeriodSeconds,
+		Autoscaled:                    true,
+		Rollout:                       webRollout(cfg.AWS.WebMinTasks),
+		DependsOn:                     dependsOn,
+	})
 	if err != nil {
 		return nil, err
 	}
+	service, logGroup := fargate.Service, fargate.LogGroup
 
 	if err := w.autoscaling(ctx, cfg, cluster, service, balancer, targetGroup, child); err != nil {
 		return nil, err
@@ -185,7 +139,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 	w.LoadBalancerARN, w.LoadBalancerDNSName = balancer.Arn, balancer.DnsName
 	w.LoadBalancerARNSuffix, w.TargetGroupARNSuffix = balancer.ArnSuffix, targetGroup.ArnSuffix
 	w.ServiceARN = service.ID().ToStringOutput()
-	w.RunningTaskDefinition = checkRunsRegisteredRevision(ctx, w, cluster, service, task)
+	w.RunningTaskDefinition = fargate.RunningTaskDefinition
 	return w, ctx.RegisterResourceOutputs(w, pulumi.Map{
 		"url":                   w.URL,
 		"serviceName":           w.ServiceName,
