@@ -12,8 +12,8 @@ import (
 // labels turns the component's labels into one of the Docker provider's
 // label arrays (each resource type has its own), sorted by key, so a label
 // map never shows as a diff just because Go iterates maps in random order.
-func labels[T any](cfg config.Config, component string, label func(key, value pulumi.StringInput) T) []T {
-	m := cfg.Labels(component)
+func labels[T any](naming config.Naming, component string, label func(key, value pulumi.StringInput) T) []T {
+	m := naming.Labels(component)
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -26,21 +26,57 @@ type Outputs struct {
 	ESImage     pulumi.StringOutput      `pulumi:"esImage"`  // the Elasticsearch image reference
 }
 
-// Deploy registers the dev stack's resources. cfg must be valid.
+// Deploy registers the dev stack's resources. cfg must be valid. It is the
+// one place the configuration is read: each component gets what it needs
+// of it in its arguments.
 func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
-	network, err := newNetwork(ctx, cfg)
+	naming := cfg.Naming()
+	network, err := newNetwork(ctx, "network", networkArgs{Naming: naming})
 	if err != nil {
 		return nil, err
 	}
-	storage, err := newStorage(ctx, cfg)
+	storage, err := newStorage(ctx, "storage", storageArgs{Naming: naming, RetainData: cfg.RetainData})
 	if err != nil {
 		return nil, err
 	}
-	search, err := newSearch(ctx, cfg, network, storage)
+	search, err := newSearch(ctx, "search", searchArgs{
+		Naming:          naming,
+		Image:           cfg.ESImage + ":" + cfg.ESVersion,
+		HeapMB:          cfg.ESHeapMB,
+		MemoryMB:        cfg.ESMemoryMB,
+		NoFile:          cfg.Local.ESNoFile,
+		IndexAlias:      cfg.IndexAlias,
+		Security:        cfg.ESSecurity,
+		ElasticPassword: cfg.ESPassword,
+		AppPassword:     cfg.ESAppPassword(),
+		PublishPort:     cfg.Local.ESPublishPort,
+		BindAddress:     cfg.Local.BindAddress,
+		WaitTimeout:     cfg.Local.WaitTimeout,
+		Network:         network.Name,
+		Volume:          storage.VolumeName,
+	})
 	if err != nil {
 		return nil, err
 	}
-	web, err := newWeb(ctx, cfg, network, search)
+	web, err := newWeb(ctx, "web", webArgs{
+		Naming:            naming,
+		Platform:          cfg.Local.Platform,
+		DevMode:           cfg.Local.DevMode,
+		Replicas:          cfg.WebReplicas,
+		Port:              cfg.WebPort,
+		BindAddress:       cfg.Local.BindAddress,
+		WaitTimeout:       cfg.Local.WaitTimeout,
+		IndexAlias:        cfg.IndexAlias,
+		DataURL:           cfg.DataURL,
+		RefreshInterval:   cfg.RefreshInterval,
+		LogLevel:          cfg.LogLevel,
+		SearchCacheMB:     cfg.SearchCacheMB,
+		SearchMaxInFlight: cfg.SearchMaxInFlight,
+		ESSecurity:        cfg.ESSecurity,
+		ESAppPassword:     cfg.ESAppPassword(),
+		Network:           network.Name,
+		Search:            search.Container,
+	})
 	if err != nil {
 		return nil, err
 	}

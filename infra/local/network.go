@@ -15,15 +15,20 @@ type Network struct {
 	Name pulumi.StringOutput
 }
 
-func newNetwork(ctx *pulumi.Context, cfg config.Config) (*Network, error) {
+// networkArgs is what the network reads.
+type networkArgs struct {
+	Naming config.Naming
+}
+
+func newNetwork(ctx *pulumi.Context, name string, args networkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
 	n := &Network{}
-	if err := ctx.RegisterComponentResource("foodtrucks:local:Network", "network", n); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:local:Network", name, n, opts...); err != nil {
 		return nil, err
 	}
 	net, err := docker.NewNetwork(ctx, "network", &docker.NetworkArgs{
-		Name:   pulumi.String(cfg.Name("network")),
+		Name:   pulumi.String(args.Naming.Name("network")),
 		Driver: pulumi.String("bridge"),
-		Labels: docker.NetworkLabelArray(labels(cfg, "network", networkLabel)),
+		Labels: docker.NetworkLabelArray(labels(args.Naming, "network", networkLabel)),
 	}, pulumi.Parent(n))
 	if err != nil {
 		return nil, err

@@ -27,14 +27,34 @@ type Search struct {
 	ImageRef  pulumi.StringOutput // repository:tag
 }
 
-func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage *Storage) (*Search, error) {
+// searchArgs is what the Elasticsearch node reads.
+type searchArgs struct {
+	Naming     config.Naming
+	Image      string // repository:tag
+	HeapMB     int
+	MemoryMB   int
+	NoFile     int    // open-files limit; 0 = the engine's default
+	IndexAlias string // the app's index, whose user and role the start script makes
+	// Security turns xpack security on; the elastic user's password, and
+	// the app user's derived from it, are then set.
+	Security        bool
+	ElasticPassword string
+	AppPassword     string
+	PublishPort     int    // 0 = not published
+	BindAddress     string // where PublishPort is published
+	WaitTimeout     int    // seconds pulumi up waits for the node to be healthy
+
+	Network pulumi.StringOutput // the network's name
+	Volume  pulumi.StringOutput // the data volume's name
+}
+
+func newSearch(ctx *pulumi.Context, name string, args searchArgs, opts ...pulumi.ResourceOption) (*Search, error) {
 	s := &Search{}
-	if err := ctx.RegisterComponentResource("foodtrucks:local:Search", "search", s); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:local:Search", name, s, opts...); err != nil {
 		return nil, err
 	}
-	ref := cfg.ESImage + ":" + cfg.ESVersion
 	image, err := docker.NewRemoteImage(ctx, "elasticsearch", &docker.RemoteImageArgs{
-		Name: pulumi.String(ref),
+		Name: pulumi.String(args.Image),
 		// Keep the ~1 GB image on destroy: the next `make up` then starts
 		// without downloading it again.
 		KeepLocally: pulumi.Bool(true),
@@ -43,25 +63,25 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage
 		return nil, err
 	}
 
-	args := &docker.ContainerArgs{
-		Name: pulumi.String(cfg.Name("search")),
+	container := &docker.ContainerArgs{
+		Name: pulumi.String(args.Naming.Name("search")),
 		// The image ID, not the name: a name or a remote digest makes the
 		// provider see a change on every up.
 		Image:  image.ImageId,
-		Envs:   searchEnv(cfg),
-		Memory: pulumi.Int(cfg.ESMemoryMB),
+		Envs:   searchEnv(args),
+		Memory: pulumi.Int(args.MemoryMB),
 		// Swap limit = memory limit: no swap, and what the provider reads
 		// back (unset, Docker makes it twice the memory: an update on every up).
-		MemorySwap: pulumi.Int(cfg.ESMemoryMB),
-		Ulimits:    esUlimits(cfg.Local.ESNoFile),
+		MemorySwap: pulumi.Int(args.MemoryMB),
+		Ulimits:    esUlimits(args.NoFile),
 		Volumes: docker.ContainerVolumeArray{
-			docker.ContainerVolumeArgs{VolumeName: storage.VolumeName, ContainerPath: pulumi.String(esDataPath)},
+			docker.ContainerVolumeArgs{VolumeName: args.Volume, ContainerPath: pulumi.String(esDataPath)},
 		},
 		NetworksAdvanced: docker.ContainerNetworksAdvancedArray{
-			docker.ContainerNetworksAdvancedArgs{Name: network.Name, Aliases: pulumi.ToStringArray([]string{SearchAlias})},
+			docker.ContainerNetworksAdvancedArgs{Name: args.Network, Aliases: pulumi.ToStringArray([]string{SearchAlias})},
 		},
 		Healthcheck: &docker.ContainerHealthcheckArgs{
-			Tests:    pulumi.ToStringArray(searchHealthTest(cfg)),
+			Tests:    pulumi.ToStringArray(searchHealthTest(args.Security)),
 			Interval: pulumi.String("10s"),
 			Timeout:  pulumi.String("10s"),
 			// A cold start (JVM, plugins, first cluster state) takes tens of
@@ -74,34 +94,34 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, network *Network, storage
 		// pulumi up returns only when the cluster answers, so the web
 		// containers (which depend on this one) start against a live node.
 		Wait:        pulumi.Bool(true),
-		WaitTimeout: pulumi.Int(cfg.Local.WaitTimeout),
+		WaitTimeout: pulumi.Int(args.WaitTimeout),
 		// Let Elasticsearch flush and close shards on stop.
 		DestroyGraceSeconds: pulumi.Int(30),
-		Labels:              docker.ContainerLabelArray(labels(cfg, "search", containerLabel)),
+		Labels:              docker.ContainerLabelArray(labels(args.Naming, "search", containerLabel)),
 	}
-	if cfg.ESSecurity {
+	if args.Security {
 		// The web app's own user and role, made as in prod: the web
 		// containers never get elastic's password.
-		command, err := esstart.Command(cfg.IndexAlias)
+		command, err := esstart.Command(args.IndexAlias)
 		if err != nil {
 			return nil, err
 		}
-		args.Command = pulumi.ToStringArray(command)
+		container.Command = pulumi.ToStringArray(command)
 	}
-	if cfg.Local.ESPublishPort > 0 {
-		args.Ports = docker.ContainerPortArray{docker.ContainerPortArgs{
+	if args.PublishPort > 0 {
+		container.Ports = docker.ContainerPortArray{docker.ContainerPortArgs{
 			Internal: pulumi.Int(esPort),
-			External: pulumi.Int(cfg.Local.ESPublishPort),
-			Ip:       pulumi.String(cfg.Local.BindAddress),
+			External: pulumi.Int(args.PublishPort),
+			Ip:       pulumi.String(args.BindAddress),
 		}}
 	}
-	container, err := docker.NewContainer(ctx, "elasticsearch", args, pulumi.Parent(s), containerOptions())
+	c, err := docker.NewContainer(ctx, "elasticsearch", container, pulumi.Parent(s), containerOptions())
 	if err != nil {
 		return nil, err
 	}
-	s.Container = container
+	s.Container = c
 	s.ImageRef = image.Name
-	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"image": image.Name, "container": container.Name})
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"image": image.Name, "container": c.Name})
 }
 
 // esUlimits asks for the open-files limit Elasticsearch's bootstrap check
@@ -124,21 +144,21 @@ func esUlimits(noFile int) docker.ContainerUlimitArray {
 // environment is stored as a secret. HTTP stays plain either way: the
 // traffic never leaves the bridge network, and the web app's URL is the
 // same http://es:9200 as in prod.
-func searchEnv(cfg config.Config) pulumi.StringArrayInput {
+func searchEnv(args searchArgs) pulumi.StringArrayInput {
 	env := []string{
 		"discovery.type=single-node",
-		"cluster.name=" + cfg.Name("search"),
-		fmt.Sprintf("ES_JAVA_OPTS=-Xms%dm -Xmx%dm", cfg.ESHeapMB, cfg.ESHeapMB),
-		"xpack.security.enabled=" + strconv.FormatBool(cfg.ESSecurity),
+		"cluster.name=" + args.Naming.Name("search"),
+		fmt.Sprintf("ES_JAVA_OPTS=-Xms%dm -Xmx%dm", args.HeapMB, args.HeapMB),
+		"xpack.security.enabled=" + strconv.FormatBool(args.Security),
 		// Keep the image from auto-configuring TLS on the HTTP layer.
 		"xpack.security.http.ssl.enabled=false",
 		"xpack.security.transport.ssl.enabled=false",
 		"xpack.ml.enabled=false", // not used; saves memory and start-up time
 	}
-	if !cfg.ESSecurity {
+	if !args.Security {
 		return pulumi.ToStringArray(env)
 	}
-	env = append(env, "ELASTIC_PASSWORD="+cfg.ESPassword, esstart.AppPasswordEnv+"="+cfg.ESAppPassword())
+	env = append(env, "ELASTIC_PASSWORD="+args.ElasticPassword, esstart.AppPasswordEnv+"="+args.AppPassword)
 	return pulumi.ToSecret(pulumi.ToStringArray(env)).(pulumi.StringArrayOutput)
 }
 
@@ -146,9 +166,9 @@ func searchEnv(cfg config.Config) pulumi.StringArrayInput {
 // image). A timeout answers 408, so -f fails the check. The password is read
 // from the container's own environment, so it is not written into the
 // healthcheck definition.
-func searchHealthTest(cfg config.Config) []string {
+func searchHealthTest(security bool) []string {
 	auth := ""
-	if cfg.ESSecurity {
+	if security {
 		auth = `-u "elastic:$ELASTIC_PASSWORD" `
 	}
 	return []string{"CMD-SHELL", fmt.Sprintf(`curl -fsS %s"http://localhost:%d/_cluster/health?wait_for_status=yellow&timeout=5s"`, auth, esPort)}

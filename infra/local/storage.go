@@ -16,15 +16,21 @@ type Storage struct {
 	VolumeName pulumi.StringOutput
 }
 
-func newStorage(ctx *pulumi.Context, cfg config.Config) (*Storage, error) {
+// storageArgs is what the storage reads.
+type storageArgs struct {
+	Naming     config.Naming
+	RetainData bool // keep the volume on destroy
+}
+
+func newStorage(ctx *pulumi.Context, name string, args storageArgs, opts ...pulumi.ResourceOption) (*Storage, error) {
 	s := &Storage{}
-	if err := ctx.RegisterComponentResource("foodtrucks:local:Storage", "storage", s); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:local:Storage", name, s, opts...); err != nil {
 		return nil, err
 	}
 	vol, err := docker.NewVolume(ctx, "search-data", &docker.VolumeArgs{
-		Name:   pulumi.String(cfg.Name("search-data")),
-		Labels: docker.VolumeLabelArray(labels(cfg, "storage", volumeLabel)),
-	}, pulumi.Parent(s), pulumi.RetainOnDelete(cfg.RetainData))
+		Name:   pulumi.String(args.Naming.Name("search-data")),
+		Labels: docker.VolumeLabelArray(labels(args.Naming, "storage", volumeLabel)),
+	}, pulumi.Parent(s), pulumi.RetainOnDelete(args.RetainData))
 	if err != nil {
 		return nil, err
 	}

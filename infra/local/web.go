@@ -62,12 +62,39 @@ type Web struct {
 	URLs       []string
 }
 
-func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Search) (*Web, error) {
+// webArgs is what the web image and its containers read.
+type webArgs struct {
+	Naming      config.Naming
+	Platform    string // os/arch of the image; "" = the engine's own
+	DevMode     bool   // bind-mount the UI and the server's development builds, debug logs
+	Replicas    int
+	Port        int    // the first replica's host port; the others count up from it
+	BindAddress string // where the ports are published
+	WaitTimeout int    // seconds pulumi up waits for each container to be healthy
+
+	// The app's settings, handed to it as environment (webEnv).
+	IndexAlias        string
+	DataURL           string
+	RefreshInterval   string
+	LogLevel          string
+	SearchCacheMB     int
+	SearchMaxInFlight int
+	// With ESSecurity the app logs in as its own user with ESAppPassword.
+	ESSecurity    bool
+	ESAppPassword string
+
+	Network pulumi.StringOutput // the network's name
+	// Search is the Elasticsearch container; the web containers start
+	// after it is healthy.
+	Search pulumi.Resource
+}
+
+func newWeb(ctx *pulumi.Context, name string, args webArgs, opts ...pulumi.ResourceOption) (*Web, error) {
 	w := &Web{}
-	if err := ctx.RegisterComponentResource("foodtrucks:local:Web", "web", w); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:local:Web", name, w, opts...); err != nil {
 		return nil, err
 	}
-	platform := cfg.Local.Platform
+	platform := args.Platform
 	if platform == "" {
 		p, err := enginePlatform()
 		if err != nil {
@@ -77,7 +104,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 	}
 	version, revision := sourceVersion(projectRoot(ctx))
 	image, err := docker.NewImage(ctx, "web", &docker.ImageArgs{
-		ImageName: pulumi.String(cfg.Name("web") + ":latest"),
+		ImageName: pulumi.String(args.Naming.Name("web") + ":latest"),
 		Build: &docker.DockerBuildArgs{
 			Context:        pulumi.String(WebBuildContext),
 			Dockerfile:     pulumi.String(WebDockerfile),
@@ -104,7 +131,7 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 	w.ImageID = image.RepoDigest
 
 	var mounts docker.ContainerMountArray
-	if cfg.Local.DevMode {
+	if args.DevMode {
 		dir, err := uiDir(ctx)
 		if err != nil {
 			return nil, err
@@ -125,20 +152,20 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 		}
 	}
 
-	env := webEnv(cfg)
-	for i := range cfg.WebReplicas {
-		hostPort := cfg.WebPort + i
+	env := webEnv(args)
+	for i := range args.Replicas {
+		hostPort := args.Port + i
 		c, err := docker.NewContainer(ctx, fmt.Sprintf("web-%d", i), &docker.ContainerArgs{
-			Name:  pulumi.String(cfg.Name(fmt.Sprintf("web-%d", i))),
+			Name:  pulumi.String(args.Naming.Name(fmt.Sprintf("web-%d", i))),
 			Image: image.RepoDigest,
 			Envs:  env,
 			Ports: docker.ContainerPortArray{docker.ContainerPortArgs{
 				Internal: pulumi.Int(WebContainerPort),
 				External: pulumi.Int(hostPort),
-				Ip:       pulumi.String(cfg.Local.BindAddress),
+				Ip:       pulumi.String(args.BindAddress),
 			}},
 			NetworksAdvanced: docker.ContainerNetworksAdvancedArray{
-				docker.ContainerNetworksAdvancedArgs{Name: network.Name},
+				docker.ContainerNetworksAdvancedArgs{Name: args.Network},
 			},
 			Healthcheck: &docker.ContainerHealthcheckArgs{
 				// The binary is its own probe (the image has no shell); it
@@ -159,14 +186,14 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 			SecurityOpts:        pulumi.ToStringArray([]string{"no-new-privileges:true"}),
 			Mounts:              mounts,
 			Wait:                pulumi.Bool(true),
-			WaitTimeout:         pulumi.Int(cfg.Local.WaitTimeout),
-			Labels:              docker.ContainerLabelArray(labels(cfg, "web", containerLabel)),
-		}, pulumi.Parent(w), pulumi.DependsOn([]pulumi.Resource{search.Container}), containerOptions())
+			WaitTimeout:         pulumi.Int(args.WaitTimeout),
+			Labels:              docker.ContainerLabelArray(labels(args.Naming, "web", containerLabel)),
+		}, pulumi.Parent(w), pulumi.DependsOn([]pulumi.Resource{args.Search}), containerOptions())
 		if err != nil {
 			return nil, err
 		}
 		w.Containers = append(w.Containers, c)
-		w.URLs = append(w.URLs, hostURL(cfg.Local.BindAddress, hostPort))
+		w.URLs = append(w.URLs, hostURL(args.BindAddress, hostPort))
 	}
 	return w, ctx.RegisterResourceOutputs(w, pulumi.Map{
 		"image": image.RepoDigest,
@@ -176,31 +203,31 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, network *Network, search *Se
 
 // webEnv is the app's configuration; the same variables the prod task
 // definition sets. ES_URL names the network alias, as in prod.
-func webEnv(cfg config.Config) pulumi.StringArrayInput {
-	logLevel := cfg.LogLevel
-	if cfg.Local.DevMode {
+func webEnv(args webArgs) pulumi.StringArrayInput {
+	logLevel := args.LogLevel
+	if args.DevMode {
 		logLevel = "debug"
 	}
 	e := contract.Env{
 		Port:              WebContainerPort,
 		ESURL:             fmt.Sprintf("http://%s:%d", SearchAlias, esPort),
-		Index:             cfg.IndexAlias,
-		DataURL:           cfg.DataURL,
-		RefreshInterval:   cfg.RefreshInterval,
+		Index:             args.IndexAlias,
+		DataURL:           args.DataURL,
+		RefreshInterval:   args.RefreshInterval,
 		LogLevel:          logLevel,
-		SearchCacheMB:     cfg.SearchCacheMB,
-		SearchMaxInFlight: cfg.SearchMaxInFlight,
+		SearchCacheMB:     args.SearchCacheMB,
+		SearchMaxInFlight: args.SearchMaxInFlight,
 	}
-	if cfg.Local.DevMode {
+	if args.DevMode {
 		e.UIDir = uiMountPath
 		e.DevServerBinary = devBinMountPath + "/" + DevBinaryName
 	}
-	if !cfg.ESSecurity {
+	if !args.ESSecurity {
 		return pulumi.ToStringArray(e.Strings())
 	}
 	// The app's own user (search.go), as in prod.
 	e.ESUsername = config.ESAppUser
-	env := append(e.Strings(), contract.EnvESPassword+"="+cfg.ESAppPassword())
+	env := append(e.Strings(), contract.EnvESPassword+"="+args.ESAppPassword)
 	return pulumi.ToSecret(pulumi.ToStringArray(env)).(pulumi.StringArrayOutput)
 }
 
