@@ -40,23 +40,58 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 		return nil, err
 	}
 	withProvider := pulumi.Provider(provider)
+	naming := cfg.Naming()
 
-	network, err := newNetwork(ctx, cfg, withProvider)
+	network, err := newNetwork(ctx, naming.Name("network"), networkArgs{
+		Naming:           naming,
+		Region:           cfg.AWS.Region,
+		VPCID:            cfg.AWS.VPCID,
+		PublicSubnetIDs:  cfg.AWS.PublicSubnetIDs,
+		PrivateSubnetIDs: cfg.AWS.PrivateSubnetIDs,
+		AZCount:          cfg.AWS.AZCount,
+		NATGateways:      cfg.AWS.NATGateways,
+		Edge:             cfg.AWS.Edge,
+		CertificateARN:   cfg.AWS.CertificateARN,
+		WebPort:          cfg.WebPort,
+		SearchMode:       cfg.AWS.SearchMode,
+		SearchStorage:    cfg.AWS.SearchStorage,
+		DataURL:          cfg.DataURL,
+		ExternalESURL:    cfg.AWS.ExternalESURL,
+	}, withProvider)
 	if err != nil {
 		return nil, err
 	}
-	registry, err := newRegistry(ctx, cfg, provider, withProvider)
+	registry, err := newRegistry(ctx, naming.Name("registry"), registryArgs{
+		Naming:         naming,
+		Architecture:   cfg.AWS.Architecture,
+		ECRKeepImages:  cfg.AWS.ECRKeepImages,
+		ECRForceDelete: cfg.AWS.ECRForceDelete,
+		ProtectData:    cfg.AWS.ProtectData,
+		// Only a stack that runs Elasticsearch pulls its image.
+		MirrorESImage: cfg.AWS.ESImageMirror && cfg.AWS.SearchMode == config.SearchModeFargate,
+		ESImage:       cfg.ESImage + ":" + cfg.ESVersion,
+		Provider:      provider,
+	}, withProvider)
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := newCluster(ctx, cfg, withProvider)
+	cluster, err := newCluster(ctx, naming.Name("cluster"), clusterArgs{
+		Naming: naming, LogRetentionDays: cfg.AWS.LogRetentionDays,
+	}, withProvider)
 	if err != nil {
 		return nil, err
 	}
 
 	var storage *Storage
 	if cfg.AWS.SearchMode == config.SearchModeFargate && cfg.AWS.SearchStorage == config.SearchStorageEFS {
-		storage, err = newStorage(ctx, cfg, network, withProvider)
+		storage, err = newStorage(ctx, naming.Name("storage"), storageArgs{
+			Naming:        naming,
+			ProtectData:   cfg.AWS.ProtectData,
+			RetainData:    cfg.RetainData,
+			EFSBackups:    cfg.AWS.EFSBackups,
+			Subnets:       network.PrivateSubnets,
+			SecurityGroup: network.StorageSG,
+		}, withProvider)
 		if err != nil {
 			return nil, err
 		}

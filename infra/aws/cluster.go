@@ -20,34 +20,40 @@ type Cluster struct {
 	NamespaceARN pulumi.StringOutput
 }
 
-func newCluster(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceOption) (*Cluster, error) {
+// clusterArgs is what the cluster reads.
+type clusterArgs struct {
+	Naming           config.Naming
+	LogRetentionDays int // of Container Insights' log group
+}
+
+func newCluster(ctx *pulumi.Context, name string, args clusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	c := &Cluster{}
-	if err := ctx.RegisterComponentResource("foodtrucks:aws:Cluster", cfg.Name("cluster"), c, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Cluster", name, c, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(c)
 
 	// An HTTP namespace is all Service Connect needs: names resolve
 	// through the Service Connect proxy, not through Route 53.
-	namespaceName := cfg.Name("internal")
+	namespaceName := args.Naming.Name("internal")
 	namespace, err := servicediscovery.NewHttpNamespace(ctx, namespaceName, &servicediscovery.HttpNamespaceArgs{
 		Name:        pulumi.String(namespaceName),
-		Description: pulumi.String("Service Connect names of the " + cfg.Stack + " stack"),
+		Description: pulumi.String("Service Connect names of the " + args.Naming.Stack + " stack"),
 		Tags:        componentTags("cluster", namespaceName),
 	}, child)
 	if err != nil {
 		return nil, err
 	}
 
-	clusterName := cfg.Name("cluster")
+	clusterName := args.Naming.Name("cluster")
 	// Container Insights writes its performance events to this log group
 	// and creates it itself when it is missing; created so, it would outlive
 	// destroy. Made here first, it has the stack's retention and goes with
 	// the stack.
 	insightsName := "/aws/ecs/containerinsights/" + clusterName + "/performance"
-	insights, err := cloudwatch.NewLogGroup(ctx, cfg.Name("container-insights"), &cloudwatch.LogGroupArgs{
+	insights, err := cloudwatch.NewLogGroup(ctx, args.Naming.Name("container-insights"), &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(insightsName),
-		RetentionInDays: pulumi.Int(cfg.AWS.LogRetentionDays),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
 		Tags:            componentTags("cluster", insightsName),
 	}, child)
 	if err != nil {

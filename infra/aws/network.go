@@ -51,28 +51,52 @@ type Network struct {
 	InternetGateway *ec2.InternetGateway
 }
 
-func newNetwork(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceOption) (*Network, error) {
+// networkArgs is what the network reads: the VPC to build or bring, and
+// what decides which paths its security groups allow.
+type networkArgs struct {
+	Naming config.Naming
+	Region string
+
+	// A VPC of one's own (awsVpcId and its subnets), or the zones and NAT
+	// gateways of the one the stack builds.
+	VPCID            string
+	PublicSubnetIDs  []string
+	PrivateSubnetIDs []string
+	AZCount          int
+	NATGateways      int
+
+	Edge           string // awsEdge: who may reach the load balancer
+	CertificateARN string // with awsEdge none, the load balancer also listens on HTTPS
+	WebPort        int
+	SearchMode     string
+	SearchStorage  string
+	// The web tasks reach these on the internet, on their URLs' ports.
+	DataURL       string
+	ExternalESURL string // searchMode=external only
+}
+
+func newNetwork(ctx *pulumi.Context, name string, args networkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
 	n := &Network{}
-	if err := ctx.RegisterComponentResource("foodtrucks:aws:Network", cfg.Name("network"), n, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Network", name, n, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(n)
 
-	if cfg.AWS.VPCID != "" {
-		if err := checkVPCOriginSubnets(ctx, cfg, pulumi.Parent(n)); err != nil {
+	if args.VPCID != "" {
+		if err := checkVPCOriginSubnets(ctx, args, pulumi.Parent(n)); err != nil {
 			return nil, err
 		}
-		n.VpcID = pulumi.String(cfg.AWS.VPCID).ToStringOutput()
-		for _, id := range cfg.AWS.PublicSubnetIDs {
+		n.VpcID = pulumi.String(args.VPCID).ToStringOutput()
+		for _, id := range args.PublicSubnetIDs {
 			n.PublicSubnets = append(n.PublicSubnets, pulumi.String(id).ToStringOutput())
 		}
-		for _, id := range cfg.AWS.PrivateSubnetIDs {
+		for _, id := range args.PrivateSubnetIDs {
 			n.PrivateSubnets = append(n.PrivateSubnets, pulumi.String(id).ToStringOutput())
 		}
-	} else if err := n.buildVPC(ctx, cfg, child); err != nil {
+	} else if err := n.buildVPC(ctx, args, child); err != nil {
 		return nil, err
 	}
-	if err := n.buildSecurityGroups(ctx, cfg, child); err != nil {
+	if err := n.buildSecurityGroups(ctx, args, child); err != nil {
 		return nil, err
 	}
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
@@ -82,7 +106,7 @@ func newNetwork(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.ResourceO
 	})
 }
 
-func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.ResourceOption) error {
+func (n *Network) buildVPC(ctx *pulumi.Context, args networkArgs, child pulumi.ResourceOption) error {
 	azs, err := awsp.GetAvailabilityZones(ctx, &awsp.GetAvailabilityZonesArgs{
 		State: pulumi.StringRef("available"),
 		// Local and Wavelength zones cannot host Fargate tasks or NAT gateways.
@@ -91,12 +115,12 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 	if err != nil {
 		return fmt.Errorf("look up availability zones: %w", err)
 	}
-	zones, err := pickZones(cfg, azs.Names, azs.ZoneIds)
+	zones, err := pickZones(args, azs.Names, azs.ZoneIds)
 	if err != nil {
 		return err
 	}
 
-	vpcName := cfg.Name("vpc")
+	vpcName := args.Naming.Name("vpc")
 	vpc, err := ec2.NewVpc(ctx, vpcName, &ec2.VpcArgs{
 		CidrBlock: pulumi.String(vpcCIDR),
 		// Service Connect, EFS mount target names and private endpoints all
@@ -110,7 +134,7 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 	}
 	n.VpcID = vpc.ID().ToStringOutput()
 
-	igwName := cfg.Name("igw")
+	igwName := args.Naming.Name("igw")
 	igw, err := ec2.NewInternetGateway(ctx, igwName, &ec2.InternetGatewayArgs{
 		VpcId: vpc.ID(),
 		Tags:  componentTags("network", igwName),
@@ -119,7 +143,7 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 		return err
 	}
 	n.InternetGateway = igw
-	publicRTName := cfg.Name("public")
+	publicRTName := args.Naming.Name("public")
 	publicRT, err := ec2.NewRouteTable(ctx, publicRTName, &ec2.RouteTableArgs{
 		VpcId: vpc.ID(),
 		Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{
@@ -133,7 +157,7 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 
 	var nats []*ec2.NatGateway
 	for i, zone := range zones {
-		publicName := cfg.Name(fmt.Sprintf("public-%d", i))
+		publicName := args.Naming.Name(fmt.Sprintf("public-%d", i))
 		public, err := ec2.NewSubnet(ctx, publicName, &ec2.SubnetArgs{
 			VpcId:            vpc.ID(),
 			AvailabilityZone: pulumi.String(zone),
@@ -152,8 +176,8 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 		}, child); err != nil {
 			return err
 		}
-		if i < cfg.AWS.NATGateways {
-			natName := cfg.Name(fmt.Sprintf("nat-%d", i))
+		if i < args.NATGateways {
+			natName := args.Naming.Name(fmt.Sprintf("nat-%d", i))
 			eip, err := ec2.NewEip(ctx, natName, &ec2.EipArgs{
 				Domain: pulumi.String("vpc"),
 				Tags:   componentTags("network", natName),
@@ -174,7 +198,7 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 	}
 
 	for i, zone := range zones {
-		privateName := cfg.Name(fmt.Sprintf("private-%d", i))
+		privateName := args.Naming.Name(fmt.Sprintf("private-%d", i))
 		private, err := ec2.NewSubnet(ctx, privateName, &ec2.SubnetArgs{
 			VpcId:               vpc.ID(),
 			AvailabilityZone:    pulumi.String(zone),
@@ -212,20 +236,20 @@ func (n *Network) buildVPC(ctx *pulumi.Context, cfg config.Config, child pulumi.
 // Behind CloudFront the internal load balancer's zones must be zones
 // CloudFront offers VPC origins in; AWS lists the exceptions by AZ ID, and
 // an AZ name is a different zone in every account.
-func pickZones(cfg config.Config, names, ids []string) ([]string, error) {
+func pickZones(args networkArgs, names, ids []string) ([]string, error) {
 	if len(ids) != len(names) {
 		return nil, fmt.Errorf("look up availability zones: %d names but %d zone IDs", len(names), len(ids))
 	}
 	var usable, unsupported []string
 	for i, zone := range names {
-		if cfg.AWS.Edge == config.EdgeCloudFront && !config.VPCOriginZone(cfg.AWS.Region, ids[i]) {
+		if args.Edge == config.EdgeCloudFront && !config.VPCOriginZone(args.Region, ids[i]) {
 			unsupported = append(unsupported, fmt.Sprintf("%s (%s)", zone, ids[i]))
 			continue
 		}
 		usable = append(usable, zone)
 	}
-	if len(usable) >= cfg.AWS.AZCount {
-		return usable[:cfg.AWS.AZCount], nil
+	if len(usable) >= args.AZCount {
+		return usable[:args.AZCount], nil
 	}
 	if len(unsupported) > 0 {
 		fix := fmt.Sprintf("set awsEdge %s (a public load balancer)", config.EdgeNone)
@@ -233,24 +257,24 @@ func pickZones(cfg config.Config, names, ids []string) ([]string, error) {
 			fix = fmt.Sprintf("set awsAzCount %d, or %s", len(usable), fix)
 		}
 		return nil, fmt.Errorf("awsAzCount: %d availability zones asked for, region %s has %d that CloudFront offers VPC origins in (%v; not %s); %s",
-			cfg.AWS.AZCount, cfg.AWS.Region, len(usable), usable, strings.Join(unsupported, ", "), fix)
+			args.AZCount, args.Region, len(usable), usable, strings.Join(unsupported, ", "), fix)
 	}
-	return nil, fmt.Errorf("awsAzCount: %d availability zones asked for, region %s offers %d (%v)", cfg.AWS.AZCount, cfg.AWS.Region, len(usable), usable)
+	return nil, fmt.Errorf("awsAzCount: %d availability zones asked for, region %s offers %d (%v)", args.AZCount, args.Region, len(usable), usable)
 }
 
 // checkVPCOriginSubnets judges a VPC of one's own as pickZones judges the
 // stack's: behind CloudFront, the private subnets (the internal load
 // balancer's) must be in zones CloudFront offers VPC origins in.
-func checkVPCOriginSubnets(ctx *pulumi.Context, cfg config.Config, opts ...pulumi.InvokeOption) error {
-	if cfg.AWS.Edge != config.EdgeCloudFront {
+func checkVPCOriginSubnets(ctx *pulumi.Context, args networkArgs, opts ...pulumi.InvokeOption) error {
+	if args.Edge != config.EdgeCloudFront {
 		return nil
 	}
-	for _, id := range cfg.AWS.PrivateSubnetIDs {
+	for _, id := range args.PrivateSubnetIDs {
 		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)}, opts...)
 		if err != nil {
 			return fmt.Errorf("awsPrivateSubnetIds: look up %s: %w", id, err)
 		}
-		if !config.VPCOriginZone(cfg.AWS.Region, subnet.AvailabilityZoneId) {
+		if !config.VPCOriginZone(args.Region, subnet.AvailabilityZoneId) {
 			return fmt.Errorf("awsPrivateSubnetIds: %s is in %s (%s), a zone CloudFront offers no VPC origins in, and the internal load balancer runs there; use private subnets in other zones, or set awsEdge %s (a public load balancer)",
 				id, subnet.AvailabilityZone, subnet.AvailabilityZoneId, config.EdgeNone)
 		}
@@ -262,9 +286,9 @@ func checkVPCOriginSubnets(ctx *pulumi.Context, cfg config.Config, opts ...pulum
 // each allowed path as its own rule, so groups can refer to each other
 // without a cycle. AWS's default allow-all egress is removed on creation;
 // every egress is listed below.
-func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, child pulumi.ResourceOption) error {
+func (n *Network) buildSecurityGroups(ctx *pulumi.Context, args networkArgs, child pulumi.ResourceOption) error {
 	group := func(component, description string) (*ec2.SecurityGroup, error) {
-		name := cfg.Name(component)
+		name := args.Naming.Name(component)
 		return ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
 			VpcId:       n.VpcID,
 			Description: pulumi.String(description),
@@ -276,7 +300,7 @@ func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, ch
 	anywhere := pulumi.StringArray{pulumi.String(anywhereIPv4)}
 
 	albDescription := "Load balancer: HTTP(S) from the internet, to the web tasks"
-	if cfg.AWS.Edge == config.EdgeCloudFront {
+	if args.Edge == config.EdgeCloudFront {
 		albDescription = "Internal load balancer: HTTP from CloudFront's VPC origin only, to the web tasks"
 	}
 	alb, err := group("alb", albDescription)
@@ -304,25 +328,25 @@ func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, ch
 
 	// Behind CloudFront nothing on the internet may reach the load
 	// balancer: the edge admits CloudFront's VPC origin (admitVPCOrigin).
-	if cfg.AWS.Edge == config.EdgeNone {
+	if args.Edge == config.EdgeNone {
 		paths = append(paths, path{fmt.Sprintf("alb-in-%d", httpPort), alb, "ingress", httpPort, nil, "clients on the internet"})
-		if cfg.AWS.CertificateARN != "" {
+		if args.CertificateARN != "" {
 			paths = append(paths, path{fmt.Sprintf("alb-in-%d", httpsPort), alb, "ingress", httpsPort, nil, "clients on the internet"})
 		}
 	}
 	paths = append(paths,
-		path{"alb-out-web", alb, "egress", cfg.WebPort, web, "requests and health checks to the web tasks"},
-		path{"web-in-alb", web, "ingress", cfg.WebPort, alb, "the load balancer"},
+		path{"alb-out-web", alb, "egress", args.WebPort, web, "requests and health checks to the web tasks"},
+		path{"web-in-alb", web, "ingress", args.WebPort, alb, "the load balancer"},
 	)
 	// Out to the internet through NAT: HTTPS for image pulls from ECR,
 	// Secrets Manager and CloudWatch Logs, plus the ports of the permit
 	// data set and of an external Elasticsearch cluster.
-	for _, port := range webInternetPorts(cfg) {
+	for _, port := range webInternetPorts(args) {
 		paths = append(paths, path{fmt.Sprintf("web-out-%d", port), web, "egress", port, nil,
 			"AWS APIs, image registry, permit data, external Elasticsearch"})
 	}
 
-	if cfg.AWS.SearchMode == config.SearchModeFargate {
+	if args.SearchMode == config.SearchModeFargate {
 		es, err := group("es", "Elasticsearch tasks: from the web tasks only, on 9200")
 		if err != nil {
 			return err
@@ -333,7 +357,7 @@ func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, ch
 			path{"es-in-web", es, "ingress", esPort, web, "the web tasks"},
 			path{"es-out-https", es, "egress", httpsPort, nil, "image pull, Secrets Manager, CloudWatch Logs"},
 		)
-		if cfg.AWS.SearchStorage == config.SearchStorageEFS {
+		if args.SearchStorage == config.SearchStorageEFS {
 			efs, err := group("efs", "Elasticsearch data (EFS): from the Elasticsearch tasks only, on 2049")
 			if err != nil {
 				return err
@@ -347,16 +371,16 @@ func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, ch
 	}
 
 	for _, p := range paths {
-		args := &ec2.SecurityGroupRuleArgs{
+		rule := &ec2.SecurityGroupRuleArgs{
 			Type: pulumi.String(p.direction), SecurityGroupId: p.group.ID(), Protocol: pulumi.String("tcp"),
 			FromPort: pulumi.Int(p.port), ToPort: pulumi.Int(p.port), Description: pulumi.String(p.description),
 		}
 		if p.peer == nil {
-			args.CidrBlocks = anywhere
+			rule.CidrBlocks = anywhere
 		} else {
-			args.SourceSecurityGroupId = p.peer.ID().ToStringOutput()
+			rule.SourceSecurityGroupId = p.peer.ID().ToStringOutput()
 		}
-		if _, err := ec2.NewSecurityGroupRule(ctx, cfg.Name(p.name), args, child); err != nil {
+		if _, err := ec2.NewSecurityGroupRule(ctx, args.Naming.Name(p.name), rule, child); err != nil {
 			return err
 		}
 	}
@@ -365,10 +389,10 @@ func (n *Network) buildSecurityGroups(ctx *pulumi.Context, cfg config.Config, ch
 
 // webInternetPorts lists, once each and in order, the ports the web tasks
 // reach on the internet.
-func webInternetPorts(cfg config.Config) []int {
-	ports := []int{httpsPort, externalPort(cfg.DataURL)}
-	if cfg.AWS.SearchMode == config.SearchModeExternal {
-		ports = append(ports, externalPort(cfg.AWS.ExternalESURL))
+func webInternetPorts(args networkArgs) []int {
+	ports := []int{httpsPort, externalPort(args.DataURL)}
+	if args.SearchMode == config.SearchModeExternal {
+		ports = append(ports, externalPort(args.ExternalESURL))
 	}
 	slices.Sort(ports)
 	return slices.Compact(ports)

@@ -45,30 +45,48 @@ type Registry struct {
 	ESRepositoryARN pulumi.StringOutput
 }
 
-func newRegistry(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider, opts ...pulumi.ResourceOption) (*Registry, error) {
+// registryArgs is what the registry reads.
+type registryArgs struct {
+	Naming       config.Naming // the image tag is the stack's name
+	Architecture string        // awsArchitecture: the images are built for it
+	// The repositories: images kept, whether destroy deletes them with
+	// their images, and whether they are protected (awsProtectData).
+	ECRKeepImages  int
+	ECRForceDelete bool
+	ProtectData    bool
+	// MirrorESImage copies ESImage (repository:tag) into a repository of
+	// the stack's own.
+	MirrorESImage bool
+	ESImage       string
+	// Provider is the stack's AWS provider, which the registry's
+	// credentials are asked of.
+	Provider *awsp.Provider
+}
+
+func newRegistry(ctx *pulumi.Context, name string, args registryArgs, opts ...pulumi.ResourceOption) (*Registry, error) {
 	r := &Registry{}
-	if err := ctx.RegisterComponentResource("foodtrucks:aws:Registry", cfg.Name("registry"), r, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Registry", name, r, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(r)
 
-	repo, image, err := pushedImage(ctx, cfg, provider, "web", docker.DockerBuildArgs{
+	repo, image, err := pushedImage(ctx, args, "web", docker.DockerBuildArgs{
 		Context:        pulumi.String(webBuildContext),
 		Dockerfile:     pulumi.String(webDockerfile),
-		Platform:       pulumi.String(dockerPlatform(cfg.AWS.Architecture)),
+		Platform:       pulumi.String(dockerPlatform(args.Architecture)),
 		BuilderVersion: docker.BuilderVersionBuilderBuildKit, // the Dockerfile uses cache mounts
 		Args:           pulumi.StringMap{"BINARY_SOURCE": pulumi.String(webBinarySource)},
 	}, child)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.AWS.ESImageMirror && cfg.AWS.SearchMode == config.SearchModeFargate {
-		esRepo, esImage, err := pushedImage(ctx, cfg, provider, "es", docker.DockerBuildArgs{
+	if args.MirrorESImage {
+		esRepo, esImage, err := pushedImage(ctx, args, "es", docker.DockerBuildArgs{
 			Context:        pulumi.String(esMirrorContext),
 			Dockerfile:     pulumi.String(esMirrorDockerfile),
-			Platform:       pulumi.String(dockerPlatform(cfg.AWS.Architecture)),
+			Platform:       pulumi.String(dockerPlatform(args.Architecture)),
 			BuilderVersion: docker.BuilderVersionBuilderBuildKit,
-			Args:           pulumi.StringMap{"ES_IMAGE": pulumi.String(cfg.ESImage + ":" + cfg.ESVersion)},
+			Args:           pulumi.StringMap{"ES_IMAGE": pulumi.String(args.ESImage)},
 		}, child)
 		if err != nil {
 			return nil, err
@@ -87,21 +105,21 @@ func newRegistry(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider
 
 // pushedImage is one ECR repository of the stack (scan on push, lifecycle
 // policy) and an image built for the tasks' architecture and pushed there.
-func pushedImage(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider, component string, build docker.DockerBuildArgs, child pulumi.ResourceOption) (*ecr.Repository, *docker.Image, error) {
-	repoName := cfg.Name(component)
+func pushedImage(ctx *pulumi.Context, args registryArgs, component string, build docker.DockerBuildArgs, child pulumi.ResourceOption) (*ecr.Repository, *docker.Image, error) {
+	repoName := args.Naming.Name(component)
 	repo, err := ecr.NewRepository(ctx, repoName, &ecr.RepositoryArgs{
 		Name: pulumi.String(repoName),
 		ImageScanningConfiguration: ecr.RepositoryImageScanningConfigurationArgs{
 			ScanOnPush: pulumi.Bool(true),
 		},
 		ImageTagMutability: pulumi.String("MUTABLE"), // the stack's tag moves; tasks pin the digest
-		ForceDelete:        pulumi.Bool(cfg.AWS.ECRForceDelete),
+		ForceDelete:        pulumi.Bool(args.ECRForceDelete),
 		Tags:               componentTags("registry", repoName),
-	}, child, pulumi.Protect(cfg.AWS.ProtectData), pulumi.RetainOnDelete(cfg.AWS.ProtectData))
+	}, child, pulumi.Protect(args.ProtectData), pulumi.RetainOnDelete(args.ProtectData))
 	if err != nil {
 		return nil, nil, err
 	}
-	policy, err := lifecyclePolicy(cfg.AWS.ECRKeepImages)
+	policy, err := lifecyclePolicy(args.ECRKeepImages)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -116,9 +134,9 @@ func pushedImage(ctx *pulumi.Context, cfg config.Config, provider *awsp.Provider
 	// credentials, so its 12-hour rotation never rebuilds the image.
 	token := ecr.GetAuthorizationTokenOutput(ctx, ecr.GetAuthorizationTokenOutputArgs{
 		RegistryId: repo.RegistryId,
-	}, pulumi.Provider(provider))
+	}, pulumi.Provider(args.Provider))
 	image, err := docker.NewImage(ctx, repoName, &docker.ImageArgs{
-		ImageName: pulumi.Sprintf("%s:%s", repo.RepositoryUrl, cfg.Stack),
+		ImageName: pulumi.Sprintf("%s:%s", repo.RepositoryUrl, args.Naming.Stack),
 		Build:     build,
 		Registry: docker.RegistryArgs{
 			Server:   repo.RepositoryUrl,

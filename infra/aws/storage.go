@@ -37,27 +37,41 @@ type Storage struct {
 	MountTargets []pulumi.Resource
 }
 
-func newStorage(ctx *pulumi.Context, cfg config.Config, network *Network, opts ...pulumi.ResourceOption) (*Storage, error) {
+// storageArgs is what the storage reads.
+type storageArgs struct {
+	Naming config.Naming
+	// ProtectData protects the file system and keeps it on destroy;
+	// RetainData only keeps it.
+	ProtectData bool
+	RetainData  bool
+	EFSBackups  bool
+	// A mount target in each of Subnets (the private ones), in
+	// SecurityGroup (the network's StorageSG).
+	Subnets       []pulumi.StringOutput
+	SecurityGroup pulumi.StringOutput
+}
+
+func newStorage(ctx *pulumi.Context, name string, args storageArgs, opts ...pulumi.ResourceOption) (*Storage, error) {
 	s := &Storage{}
-	if err := ctx.RegisterComponentResource("foodtrucks:aws:Storage", cfg.Name("storage"), s, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Storage", name, s, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(s)
-	keep := cfg.AWS.ProtectData || cfg.RetainData
+	keep := args.ProtectData || args.RetainData
 
-	fsName := cfg.Name("es-data")
+	fsName := args.Naming.Name("es-data")
 	fs, err := efs.NewFileSystem(ctx, fsName, &efs.FileSystemArgs{
 		Encrypted:       pulumi.Bool(true),
 		PerformanceMode: pulumi.String("generalPurpose"),
 		ThroughputMode:  pulumi.String(efsThroughputPay),
 		Tags:            componentTags("storage", fsName),
-	}, child, pulumi.Protect(cfg.AWS.ProtectData), pulumi.RetainOnDelete(keep))
+	}, child, pulumi.Protect(args.ProtectData), pulumi.RetainOnDelete(keep))
 	if err != nil {
 		return nil, err
 	}
 
 	backups := backupsDisabled
-	if cfg.AWS.EFSBackups {
+	if args.EFSBackups {
 		backups = backupsEnabled
 	}
 	if _, err := efs.NewBackupPolicy(ctx, fsName, &efs.BackupPolicyArgs{
@@ -82,11 +96,11 @@ func newStorage(ctx *pulumi.Context, cfg config.Config, network *Network, opts .
 		return nil, err
 	}
 
-	for i, subnet := range network.PrivateSubnets {
+	for i, subnet := range args.Subnets {
 		mt, err := efs.NewMountTarget(ctx, fmt.Sprintf("%s-%d", fsName, i), &efs.MountTargetArgs{
 			FileSystemId:   fs.ID(),
 			SubnetId:       subnet,
-			SecurityGroups: pulumi.StringArray{network.StorageSG},
+			SecurityGroups: pulumi.StringArray{args.SecurityGroup},
 		}, child)
 		if err != nil {
 			return nil, err
