@@ -96,11 +96,62 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 			return nil, err
 		}
 	}
-	search, err := newSearch(ctx, cfg, account, network, registry, cluster, storage, withProvider)
+	search, err := newSearch(ctx, naming.Name("search"), searchArgs{
+		Naming:              naming,
+		Account:             account,
+		Architecture:        cfg.AWS.Architecture,
+		LogRetentionDays:    cfg.AWS.LogRetentionDays,
+		SearchMode:          cfg.AWS.SearchMode,
+		ExternalESURL:       cfg.AWS.ExternalESURL,
+		ExternalAPIKey:      cfg.AWS.ExternalAPIKey,
+		Image:               cfg.ESImage + ":" + cfg.ESVersion,
+		CPU:                 cfg.AWS.ESCPU,
+		MemoryMB:            cfg.ESMemoryMB,
+		HeapMB:              cfg.ESHeapMB,
+		IndexAlias:          cfg.IndexAlias,
+		ElasticPassword:     cfg.ESPassword,
+		AppPassword:         cfg.ESAppPassword(),
+		MirrorsImage:        registry.MirrorsES,
+		MirroredImage:       registry.ESImageRef,
+		MirrorRepositoryARN: registry.ESRepositoryARN,
+		Cluster:             cluster,
+		Subnets:             network.PrivateSubnets,
+		SecurityGroup:       network.SearchSG,
+		Storage:             storage,
+	}, withProvider)
 	if err != nil {
 		return nil, err
 	}
-	web, err := newWeb(ctx, cfg, account, network, registry, cluster, search, withProvider)
+	web, err := newWeb(ctx, naming.Name("web"), webArgs{
+		Naming:            naming,
+		Region:            account.Region,
+		Architecture:      cfg.AWS.Architecture,
+		LogRetentionDays:  cfg.AWS.LogRetentionDays,
+		CPU:               cfg.AWS.WebCPU,
+		MemoryMB:          cfg.AWS.WebMemoryMB,
+		Replicas:          cfg.WebReplicas,
+		MinTasks:          cfg.AWS.WebMinTasks,
+		MaxTasks:          cfg.AWS.WebMaxTasks,
+		Port:              cfg.WebPort,
+		IndexAlias:        cfg.IndexAlias,
+		DataURL:           cfg.DataURL,
+		RefreshInterval:   cfg.RefreshInterval,
+		LogLevel:          cfg.LogLevel,
+		SearchCacheMB:     cfg.SearchCacheMB,
+		SearchMaxInFlight: cfg.SearchMaxInFlight,
+		Edge:              cfg.AWS.Edge,
+		CertificateARN:    cfg.AWS.CertificateARN,
+		DomainName:        cfg.AWS.DomainName,
+		VpcID:             network.VpcID,
+		PublicSubnets:     network.PublicSubnets,
+		PrivateSubnets:    network.PrivateSubnets,
+		LoadBalancerSG:    network.LoadBalancerSG,
+		WebSG:             network.WebSG,
+		ImageRef:          registry.ImageRef,
+		RepositoryARN:     registry.RepositoryARN,
+		Cluster:           cluster,
+		Search:            search,
+	}, withProvider)
 	if err != nil {
 		return nil, err
 	}

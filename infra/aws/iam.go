@@ -76,12 +76,12 @@ type executionGrants struct {
 // service's log group and read its secret — each named by ARN. Only
 // ecr:GetAuthorizationToken has no resource-level permission, so AWS
 // requires "*" as its resource.
-func newExecutionRole(ctx *pulumi.Context, cfg config.Config, component string, grants executionGrants, opts ...pulumi.ResourceOption) (*iam.Role, *iam.RolePolicy, error) {
+func newExecutionRole(ctx *pulumi.Context, naming config.Naming, component string, grants executionGrants, opts ...pulumi.ResourceOption) (*iam.Role, *iam.RolePolicy, error) {
 	trust, err := executionTrustPolicy()
 	if err != nil {
 		return nil, nil, err
 	}
-	name := cfg.Name(component + "-execution")
+	name := naming.Name(component + "-execution")
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Description:      pulumi.String("ECS starts the " + component + " tasks with this role: image pull, logs, secrets"),
 		AssumeRolePolicy: pulumi.String(trust),

@@ -77,18 +77,51 @@ type Search struct {
 	RunningTaskDefinition pulumi.StringOutput
 }
 
-func newSearch(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, storage *Storage, opts ...pulumi.ResourceOption) (*Search, error) {
+// searchArgs is what the search component reads.
+type searchArgs struct {
+	Naming           config.Naming
+	Account          account // the ES task role trusts its tasks only
+	Architecture     string
+	LogRetentionDays int
+
+	// searchMode=external: the cluster's URL and API key.
+	SearchMode     string
+	ExternalESURL  string
+	ExternalAPIKey string
+
+	// searchMode=fargate: the node's image (repository:tag), size and
+	// settings, and the elastic user's and the app user's passwords.
+	Image           string
+	CPU             int
+	MemoryMB        int
+	HeapMB          int // 0 = let Elasticsearch size it
+	IndexAlias      string
+	ElasticPassword string
+	AppPassword     string
+	// With MirrorsImage the image is MirroredImage (repo@sha256) from the
+	// stack's repository MirrorRepositoryARN instead.
+	MirrorsImage        bool
+	MirroredImage       pulumi.StringOutput
+	MirrorRepositoryARN pulumi.StringOutput
+
+	Cluster       *Cluster
+	Subnets       []pulumi.StringOutput // the private subnets
+	SecurityGroup pulumi.StringOutput   // the network's SearchSG
+	Storage       *Storage              // nil with ephemeral storage
+}
+
+func newSearch(ctx *pulumi.Context, name string, args searchArgs, opts ...pulumi.ResourceOption) (*Search, error) {
 	s := &Search{}
-	if err := ctx.RegisterComponentResource("foodtrucks:aws:Search", cfg.Name("search"), s, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Search", name, s, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(s)
 
 	var err error
-	if cfg.AWS.SearchMode == config.SearchModeExternal {
-		err = s.useExternal(ctx, cfg, child)
+	if args.SearchMode == config.SearchModeExternal {
+		err = s.useExternal(ctx, args, child)
 	} else {
-		err = s.runOnFargate(ctx, cfg, acct, network, registry, cluster, storage, child)
+		err = s.runOnFargate(ctx, args, child)
 	}
 	if err != nil {
 		return nil, err
@@ -103,12 +136,12 @@ func newSearch(ctx *pulumi.Context, cfg config.Config, acct account, network *Ne
 	return s, ctx.RegisterResourceOutputs(s, outputs)
 }
 
-func (s *Search) useExternal(ctx *pulumi.Context, cfg config.Config, child pulumi.ResourceOption) error {
-	apiKey, err := newSecret(ctx, cfg, "search", "es-api-key", cfg.AWS.ExternalAPIKey, child)
+func (s *Search) useExternal(ctx *pulumi.Context, args searchArgs, child pulumi.ResourceOption) error {
+	apiKey, err := newSecret(ctx, args.Naming, "search", "es-api-key", args.ExternalAPIKey, child)
 	if err != nil {
 		return err
 	}
-	s.Endpoint = pulumi.String(cfg.AWS.ExternalESURL).ToStringOutput()
+	s.Endpoint = pulumi.String(args.ExternalESURL).ToStringOutput()
 	s.CredentialEnv, s.Credential = "ES_API_KEY", apiKey
 	s.ServiceName = pulumi.String("").ToStringOutput()
 	s.ServiceARN = pulumi.String("").ToStringOutput()
@@ -116,32 +149,34 @@ func (s *Search) useExternal(ctx *pulumi.Context, cfg config.Config, child pulum
 	return nil
 }
 
-func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, storage *Storage, child pulumi.ResourceOption) error {
+func (s *Search) runOnFargate(ctx *pulumi.Context, args searchArgs, child pulumi.ResourceOption) error {
 	// Two credentials: elastic's stays in this container; the app's user is
 	// created here (esstart.Command) and handed to the web tasks.
-	elastic, err := newSecret(ctx, cfg, "search", "es-password", cfg.ESPassword, child)
+	elastic, err := newSecret(ctx, args.Naming, "search", "es-password", args.ElasticPassword, child)
 	if err != nil {
 		return err
 	}
-	app, err := newSecret(ctx, cfg, "search", "es-app-password", cfg.ESAppPassword(), child)
+	app, err := newSecret(ctx, args.Naming, "search", "es-app-password", args.AppPassword, child)
 	if err != nil {
 		return err
 	}
 	// The image: Elastic's, by tag, or with awsEsImageMirror the same image
 	// from the stack's repository, by digest.
-	image := pulumi.String(cfg.ESImage + ":" + cfg.ESVersion).ToStringOutput()
+	image := pulumi.String(args.Image).ToStringOutput()
 	var repositoryARN pulumi.StringOutput
-	if registry.MirrorsES {
-		image, repositoryARN = registry.ESImageRef, registry.ESRepositoryARN
+	if args.MirrorsImage {
+		image, repositoryARN = args.MirroredImage, args.MirrorRepositoryARN
 	}
-	args := fargateServiceArgs{
+	storage := args.Storage
+	service := fargateServiceArgs{
+		Naming: args.Naming, Architecture: args.Architecture, LogRetentionDays: args.LogRetentionDays,
 		Component: "search", Name: "es",
-		CPU: cfg.AWS.ESCPU, MemoryMB: cfg.ESMemoryMB,
+		CPU: args.CPU, MemoryMB: args.MemoryMB,
 		SecretARNs:    []pulumi.StringOutput{elastic.ARN, app.ARN},
-		RepositoryARN: repositoryARN, PullsFromECR: registry.MirrorsES,
+		RepositoryARN: repositoryARN, PullsFromECR: args.MirrorsImage,
 		Containers: func(logGroup, settings pulumi.StringOutput) pulumi.StringOutput {
 			return pulumi.All(logGroup, elastic.ValueFrom, app.ValueFrom, image, settings).ApplyT(func(v []any) (string, error) {
-				es, err := esContainer(cfg, v[3].(string), v[0].(string), acct.Region, v[1].(string), v[2].(string), storage != nil)
+				es, err := esContainer(args, v[3].(string), v[0].(string), args.Account.Region, v[1].(string), v[2].(string), storage != nil)
 				if err != nil {
 					return "", err
 				}
@@ -149,7 +184,7 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 				return marshalContainers(es)
 			}).(pulumi.StringOutput)
 		},
-		Cluster: cluster, Subnets: network.PrivateSubnets, SecurityGroup: network.SearchSG, Region: acct.Region,
+		Cluster: args.Cluster, Subnets: args.Subnets, SecurityGroup: args.SecurityGroup, Region: args.Account.Region,
 		ServiceConnect: true,
 		ServiceConnectServices: ecs.ServiceServiceConnectConfigurationServiceArray{ecs.ServiceServiceConnectConfigurationServiceArgs{
 			PortName:      pulumi.String(esPortName),
@@ -171,16 +206,16 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 		Rollout:   esRollout,
 		DependsOn: []pulumi.Resource{elastic.Version, app.Version},
 	}
-	taskRole, taskDependsOn, err := s.taskRole(ctx, cfg, acct, storage, child)
+	taskRole, taskDependsOn, err := s.taskRole(ctx, args, child)
 	if err != nil {
 		return err
 	}
 	if taskRole != nil {
-		args.TaskRoleARN = taskRole.Arn
+		service.TaskRoleARN = taskRole.Arn
 	}
-	args.DependsOn = append(args.DependsOn, taskDependsOn...)
+	service.DependsOn = append(service.DependsOn, taskDependsOn...)
 	if storage != nil {
-		args.Volumes = ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{
+		service.Volumes = ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{
 			Name: pulumi.String(esDataVolume),
 			EfsVolumeConfiguration: ecs.TaskDefinitionVolumeEfsVolumeConfigurationArgs{
 				FileSystemId:      storage.FileSystemID,
@@ -191,18 +226,17 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 				},
 			},
 		}}
-		args.DependsOn = append(args.DependsOn, storage.MountTargets...)
+		service.DependsOn = append(service.DependsOn, storage.MountTargets...)
 	}
-	fargate, err := newFargateService(ctx, cfg, s, args)
+	fargate, err := newFargateService(ctx, s, service)
 	if err != nil {
 		return err
 	}
-	service := fargate.Service
 
 	s.Endpoint = pulumi.Sprintf("http://%s:%d", esServiceConnectName, esPort).ToStringOutput()
 	s.CredentialEnv, s.Credential, s.Username = "ES_PASSWORD", app, config.ESAppUser
-	s.RunsService, s.Service = true, service
-	s.ServiceName, s.ServiceARN, s.LogGroupName = service.Name, service.ID().ToStringOutput(), fargate.LogGroup.Name
+	s.RunsService, s.Service = true, fargate.Service
+	s.ServiceName, s.ServiceARN, s.LogGroupName = fargate.Service.Name, fargate.Service.ID().ToStringOutput(), fargate.LogGroup.Name
 	s.RunningTaskDefinition = fargate.RunningTaskDefinition
 	return nil
 }
@@ -210,15 +244,16 @@ func (s *Search) runOnFargate(ctx *pulumi.Context, cfg config.Config, acct accou
 // taskRole is what the Elasticsearch process itself may do: mount and
 // write its file system through its access point. With ephemeral storage
 // it needs nothing, and gets no role.
-func (s *Search) taskRole(ctx *pulumi.Context, cfg config.Config, acct account, storage *Storage, child pulumi.ResourceOption) (*iam.Role, []pulumi.Resource, error) {
+func (s *Search) taskRole(ctx *pulumi.Context, args searchArgs, child pulumi.ResourceOption) (*iam.Role, []pulumi.Resource, error) {
+	storage := args.Storage
 	if storage == nil {
 		return nil, nil, nil
 	}
-	trust, err := taskTrustPolicy(acct)
+	trust, err := taskTrustPolicy(args.Account)
 	if err != nil {
 		return nil, nil, err
 	}
-	name := cfg.Name("es-task")
+	name := args.Naming.Name("es-task")
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Description:      pulumi.String("The Elasticsearch tasks: mount their data file system"),
 		AssumeRolePolicy: pulumi.String(trust),
@@ -267,7 +302,7 @@ func (s *Search) taskRole(ctx *pulumi.Context, cfg config.Config, acct account, 
 			},
 		}}.JSON()
 	}).(pulumi.StringOutput)
-	fsPolicy, err := efs.NewFileSystemPolicy(ctx, cfg.Name("es-data"), &efs.FileSystemPolicyArgs{
+	fsPolicy, err := efs.NewFileSystemPolicy(ctx, args.Naming.Name("es-data"), &efs.FileSystemPolicyArgs{
 		FileSystemId: storage.FileSystemID,
 		Policy:       resourcePolicy,
 	}, child)
@@ -280,13 +315,13 @@ func (s *Search) taskRole(ctx *pulumi.Context, cfg config.Config, acct account, 
 // esContainer is the Elasticsearch container: the same image, version and
 // single-node settings as the local stack, with what Fargate allows, and
 // the app's own user created before Elasticsearch starts.
-func esContainer(cfg config.Config, image, logGroup, region, elasticPassword, appPassword string, persistent bool) (containerDefinition, error) {
-	command, err := esstart.Command(cfg.IndexAlias)
+func esContainer(args searchArgs, image, logGroup, region, elasticPassword, appPassword string, persistent bool) (containerDefinition, error) {
+	command, err := esstart.Command(args.IndexAlias)
 	if err != nil {
 		return containerDefinition{}, err
 	}
 	env := []keyValuePair{
-		{Name: "cluster.name", Value: cfg.Name("es")},
+		{Name: "cluster.name", Value: args.Naming.Name("es")},
 		{Name: "discovery.type", Value: "single-node"},
 		// Fargate cannot raise vm.max_map_count; without mmap the node does
 		// not need it (at some cost in speed).
@@ -299,8 +334,8 @@ func esContainer(cfg config.Config, image, logGroup, region, elasticPassword, ap
 		{Name: "xpack.security.transport.ssl.enabled", Value: "false"},
 		// bootstrap.memory_lock is left out: Fargate cannot grant IPC_LOCK.
 	}
-	if cfg.ESHeapMB > 0 {
-		env = append(env, keyValuePair{Name: "ES_JAVA_OPTS", Value: fmt.Sprintf("-Xms%dm -Xmx%dm", cfg.ESHeapMB, cfg.ESHeapMB)})
+	if args.HeapMB > 0 {
+		env = append(env, keyValuePair{Name: "ES_JAVA_OPTS", Value: fmt.Sprintf("-Xms%dm -Xmx%dm", args.HeapMB, args.HeapMB)})
 	}
 	mounts := []mountPoint{}
 	if persistent {
@@ -313,7 +348,7 @@ func esContainer(cfg config.Config, image, logGroup, region, elasticPassword, ap
 		CPU:       0,
 		// The container's limit, not the task's, is what ES sizes its heap
 		// from (esHeapMb 0); the rest of the task is the proxy's.
-		Memory:  cfg.ESMemoryMB - config.ServiceConnectProxyMemoryMB,
+		Memory:  args.MemoryMB - config.ServiceConnectProxyMemoryMB,
 		Command: command,
 		PortMappings: []portMapping{{
 			Name: esPortName, ContainerPort: esPort, HostPort: esPort, Protocol: "tcp", AppProtocol: "http",

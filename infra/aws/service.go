@@ -13,6 +13,12 @@ import (
 // fargateServiceArgs is what one ECS service on Fargate needs beyond what
 // every service of the stack shares (tasks.go).
 type fargateServiceArgs struct {
+	// The stack's settings every service follows: names, the tasks' CPU
+	// architecture (awsArchitecture) and how long logs are kept.
+	Naming           config.Naming
+	Architecture     string
+	LogRetentionDays int
+
 	Component string // the component it belongs to, for tags: "web" or "search"
 	// Name is that of its log group, execution role, task family and
 	// service, within the stack: "web" or "es".
@@ -63,13 +69,13 @@ type fargateService struct {
 // newFargateService builds the service in the order its parts need each
 // other: log group, execution role, task definition, service, and the check
 // that the service runs the revision it was given.
-func newFargateService(ctx *pulumi.Context, cfg config.Config, parent pulumi.Resource, args fargateServiceArgs) (*fargateService, error) {
+func newFargateService(ctx *pulumi.Context, parent pulumi.Resource, args fargateServiceArgs) (*fargateService, error) {
 	child := pulumi.Parent(parent)
-	logGroup, err := newLogGroup(ctx, cfg, args.Name, child)
+	logGroup, err := newLogGroup(ctx, args.Naming, args.LogRetentionDays, args.Name, child)
 	if err != nil {
 		return nil, err
 	}
-	execution, executionPolicy, err := newExecutionRole(ctx, cfg, args.Name, executionGrants{
+	execution, executionPolicy, err := newExecutionRole(ctx, args.Naming, args.Name, executionGrants{
 		LogGroupARN: logGroup.Arn, SecretARNs: args.SecretARNs,
 		RepositoryARN: args.RepositoryARN, PullsFromECR: args.PullsFromECR,
 	}, child)
@@ -103,8 +109,8 @@ func newFargateService(ctx *pulumi.Context, cfg config.Config, parent pulumi.Res
 	settings = append(settings, serviceConnect)
 	containers := args.Containers(logGroup.Name, serviceSettingsDigest(settings...))
 
-	family := cfg.Name(args.Name)
-	taskArgs := fargateTask(cfg, args.Component, family, args.CPU, args.MemoryMB, execution.Arn, containers)
+	family := args.Naming.Name(args.Name)
+	taskArgs := fargateTask(args.Architecture, args.Component, family, args.CPU, args.MemoryMB, execution.Arn, containers)
 	if args.TaskRoleARN != nil {
 		taskArgs.TaskRoleArn = args.TaskRoleARN
 	}

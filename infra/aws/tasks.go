@@ -23,11 +23,11 @@ const (
 
 // newLogGroup is one service's CloudWatch log group, named for the stack
 // so `aws logs tail` finds it, with the configured retention.
-func newLogGroup(ctx *pulumi.Context, cfg config.Config, component string, opts ...pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
-	name := "/ecs/" + cfg.Name(component)
-	return cloudwatch.NewLogGroup(ctx, cfg.Name(component), &cloudwatch.LogGroupArgs{
+func newLogGroup(ctx *pulumi.Context, naming config.Naming, retentionDays int, component string, opts ...pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
+	name := "/ecs/" + naming.Name(component)
+	return cloudwatch.NewLogGroup(ctx, naming.Name(component), &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(name),
-		RetentionInDays: pulumi.Int(cfg.AWS.LogRetentionDays),
+		RetentionInDays: pulumi.Int(retentionDays),
 		Tags:            componentTags(component, name),
 	}, opts...)
 }
@@ -48,10 +48,10 @@ type versionedSecret struct {
 // containers that list it under `secrets`. The value also lives encrypted
 // in the stack config, so destroy deletes the secret at once instead of
 // keeping it for a recovery window.
-func newSecret(ctx *pulumi.Context, cfg config.Config, component, purpose, value string, opts ...pulumi.ResourceOption) (*versionedSecret, error) {
-	name := cfg.Name(purpose)
+func newSecret(ctx *pulumi.Context, naming config.Naming, component, purpose, value string, opts ...pulumi.ResourceOption) (*versionedSecret, error) {
+	name := naming.Name(purpose)
 	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
-		Description:          pulumi.String(strings.ReplaceAll(purpose, "-", " ") + " of the " + cfg.Stack + " stack"),
+		Description:          pulumi.String(strings.ReplaceAll(purpose, "-", " ") + " of the " + naming.Stack + " stack"),
 		RecoveryWindowInDays: pulumi.Int(0),
 		Tags:                 componentTags(component, name),
 	}, opts...)
@@ -73,9 +73,9 @@ func newSecret(ctx *pulumi.Context, cfg config.Config, component, purpose, value
 }
 
 // fargateTask is what every task definition of the stack shares: a Fargate
-// task of one family in awsvpc mode on the configured architecture, sized
-// cpu/memory (validated as a Fargate pair), run by its execution role.
-func fargateTask(cfg config.Config, component, family string, cpu, memoryMB int, execution pulumi.StringInput, containers pulumi.StringInput) *ecs.TaskDefinitionArgs {
+// task of one family in awsvpc mode on the configured CPU architecture,
+// sized cpu/memory (validated as a Fargate pair), run by its execution role.
+func fargateTask(architecture, component, family string, cpu, memoryMB int, execution pulumi.StringInput, containers pulumi.StringInput) *ecs.TaskDefinitionArgs {
 	return &ecs.TaskDefinitionArgs{
 		Family:                  pulumi.String(family),
 		Cpu:                     pulumi.String(fmt.Sprint(cpu)),
@@ -83,7 +83,7 @@ func fargateTask(cfg config.Config, component, family string, cpu, memoryMB int,
 		NetworkMode:             pulumi.String(networkModeVPC),
 		RequiresCompatibilities: pulumi.StringArray{pulumi.String(launchTypeFargate)},
 		RuntimePlatform: ecs.TaskDefinitionRuntimePlatformArgs{
-			CpuArchitecture: pulumi.String(cfg.AWS.Architecture), OperatingSystemFamily: pulumi.String(osLinux),
+			CpuArchitecture: pulumi.String(architecture), OperatingSystemFamily: pulumi.String(osLinux),
 		},
 		ExecutionRoleArn:     execution,
 		ContainerDefinitions: containers,

@@ -73,14 +73,63 @@ type Web struct {
 	RunningTaskDefinition pulumi.StringOutput
 }
 
-func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Network, registry *Registry, cluster *Cluster, search *Search, opts ...pulumi.ResourceOption) (*Web, error) {
+// webArgs is what the web tier reads.
+type webArgs struct {
+	Naming           config.Naming
+	Region           string
+	Architecture     string
+	LogRetentionDays int
+
+	// The tasks: size, the initial count and autoscaling's bounds, the
+	// app's port.
+	CPU      int
+	MemoryMB int
+	Replicas int
+	MinTasks int
+	MaxTasks int
+	Port     int
+
+	// The app's settings, handed to it as environment (webContainer).
+	IndexAlias        string
+	DataURL           string
+	RefreshInterval   string
+	LogLevel          string
+	SearchCacheMB     int
+	SearchMaxInFlight int
+
+	// The load balancer: internal behind CloudFront (awsEdge cloudfront),
+	// or public, with HTTPS when CertificateARN is set and reached at
+	// DomainName when that is set (awsEdge none).
+	Edge           string
+	CertificateARN string
+	DomainName     string
+
+	// From the network: the VPC, the subnets of the load balancer (public
+	// or private) and of the tasks (private), and the groups of each.
+	VpcID          pulumi.StringOutput
+	PublicSubnets  []pulumi.StringOutput
+	PrivateSubnets []pulumi.StringOutput
+	LoadBalancerSG pulumi.StringOutput
+	WebSG          pulumi.StringOutput
+
+	// From the registry: the image by digest and its repository.
+	ImageRef      pulumi.StringOutput
+	RepositoryARN pulumi.StringOutput
+
+	Cluster *Cluster
+	// Search is where the tasks find Elasticsearch, with their credential.
+	Search *Search
+}
+
+func newWeb(ctx *pulumi.Context, name string, args webArgs, opts ...pulumi.ResourceOption) (*Web, error) {
 	w := &Web{}
-	if err := ctx.RegisterComponentResource("foodtrucks:aws:Web", cfg.Name("web"), w, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Web", name, w, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(w)
+	search := args.Search
 
-	balancer, targetGroup, listeners, err := w.loadBalancer(ctx, cfg, network, child)
+	balancer, targetGroup, listeners, err := w.loadBalancer(ctx, args, child)
 	if err != nil {
 		return nil, err
 	}
@@ -95,34 +144,35 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 		// back Elasticsearch leaves the web service as it was.
 		afterSearch = append(afterSearch, search.RunningTaskDefinition)
 	}
-	fargate, err := newFargateService(ctx, cfg, w, fargateServiceArgs{
+	fargate, err := newFargateService(ctx, w, fargateServiceArgs{
+		Naming: args.Naming, Architecture: args.Architecture, LogRetentionDays: args.LogRetentionDays,
 		Component: "web", Name: "web",
-		CPU: cfg.AWS.WebCPU, MemoryMB: cfg.AWS.WebMemoryMB,
+		CPU: args.CPU, MemoryMB: args.MemoryMB,
 		SecretARNs:    []pulumi.StringOutput{search.Credential.ARN},
-		RepositoryARN: registry.RepositoryARN, PullsFromECR: true,
+		RepositoryARN: args.RepositoryARN, PullsFromECR: true,
 		// No task role: the app calls no AWS API.
 		Containers: func(logGroup, settings pulumi.StringOutput) pulumi.StringOutput {
-			inputs := append([]any{registry.ImageRef, logGroup, search.Endpoint, search.Credential.ValueFrom, settings}, afterSearch...)
+			inputs := append([]any{args.ImageRef, logGroup, search.Endpoint, search.Credential.ValueFrom, settings}, afterSearch...)
 			return pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
-				web := webContainer(cfg, search, v[0].(string), v[1].(string), acct.Region, v[2].(string), v[3].(string))
+				web := webContainer(args, v[0].(string), v[1].(string), args.Region, v[2].(string), v[3].(string))
 				web.DockerLabels = map[string]string{serviceSettingsLabel: v[4].(string)}
 				return marshalContainers(web)
 			}).(pulumi.StringOutput)
 		},
-		Cluster: cluster, Subnets: network.PrivateSubnets, SecurityGroup: network.WebSG, Region: acct.Region,
+		Cluster: args.Cluster, Subnets: args.PrivateSubnets, SecurityGroup: args.WebSG, Region: args.Region,
 		// A client of Service Connect: the proxy in each web task resolves
 		// es:9200 to the Elasticsearch tasks.
 		ServiceConnect: search.RunsService,
 		LoadBalancers: ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
 			TargetGroupArn: targetGroup.Arn,
 			ContainerName:  pulumi.String(webContainerName),
-			ContainerPort:  pulumi.Int(cfg.WebPort),
+			ContainerPort:  pulumi.Int(args.Port),
 		}},
 		// Rolling: new tasks start and pass health checks before old ones go.
-		DesiredCount: cfg.WebReplicas, MinimumHealthyPercent: 100, MaximumPercent: 200,
+		DesiredCount: args.Replicas, MinimumHealthyPercent: 100, MaximumPercent: 200,
 		HealthCheckGracePeriodSeconds: healthCheckGracePeriodSeconds,
 		Autoscaled:                    true,
-		Rollout:                       webRollout(cfg.AWS.WebMinTasks),
+		Rollout:                       webRollout(args.MinTasks),
 		DependsOn:                     dependsOn,
 	})
 	if err != nil {
@@ -130,11 +180,11 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 	}
 	service, logGroup := fargate.Service, fargate.LogGroup
 
-	if err := w.autoscaling(ctx, cfg, cluster, service, balancer, targetGroup, child); err != nil {
+	if err := w.autoscaling(ctx, args, service, balancer, targetGroup, child); err != nil {
 		return nil, err
 	}
 
-	w.URL = loadBalancerURL(cfg, balancer.DnsName)
+	w.URL = loadBalancerURL(args, balancer.DnsName)
 	w.ServiceName, w.LogGroupName = service.Name, logGroup.Name
 	w.LoadBalancerARN, w.LoadBalancerDNSName = balancer.Arn, balancer.DnsName
 	w.LoadBalancerARNSuffix, w.TargetGroupARNSuffix = balancer.ArnSuffix, targetGroup.ArnSuffix
@@ -149,13 +199,13 @@ func newWeb(ctx *pulumi.Context, cfg config.Config, acct account, network *Netwo
 
 // loadBalancerURL is the address the load balancer answers on: the custom
 // domain when one is set, https with a certificate (awsEdge none only).
-func loadBalancerURL(cfg config.Config, dnsName pulumi.StringOutput) pulumi.StringOutput {
+func loadBalancerURL(args webArgs, dnsName pulumi.StringOutput) pulumi.StringOutput {
 	scheme := "http"
-	if cfg.AWS.Edge == config.EdgeNone && cfg.AWS.CertificateARN != "" {
+	if args.Edge == config.EdgeNone && args.CertificateARN != "" {
 		scheme = "https"
 	}
-	if cfg.AWS.Edge == config.EdgeNone && cfg.AWS.DomainName != "" {
-		return pulumi.Sprintf("%s://%s", scheme, cfg.AWS.DomainName)
+	if args.Edge == config.EdgeNone && args.DomainName != "" {
+		return pulumi.Sprintf("%s://%s", scheme, args.DomainName)
 	}
 	return pulumi.Sprintf("%s://%s", scheme, dnsName)
 }
@@ -164,19 +214,19 @@ func loadBalancerURL(cfg config.Config, dnsName pulumi.StringOutput) pulumi.Stri
 // in the private subnets, with one HTTP listener only CloudFront's VPC
 // origin may reach. With awsEdge none it faces the internet: plain HTTP
 // forwards to the tasks, or redirects to HTTPS when a certificate is set.
-func (w *Web) loadBalancer(ctx *pulumi.Context, cfg config.Config, network *Network, child pulumi.ResourceOption) (*lb.LoadBalancer, *lb.TargetGroup, []pulumi.Resource, error) {
-	internal := cfg.AWS.Edge == config.EdgeCloudFront
-	subnets := network.PublicSubnets
+func (w *Web) loadBalancer(ctx *pulumi.Context, args webArgs, child pulumi.ResourceOption) (*lb.LoadBalancer, *lb.TargetGroup, []pulumi.Resource, error) {
+	internal := args.Edge == config.EdgeCloudFront
+	subnets := args.PublicSubnets
 	if internal {
-		subnets = network.PrivateSubnets
+		subnets = args.PrivateSubnets
 	}
 	// Load balancer and target group names are limited to 32 characters;
 	// Pulumi appends 8 to make them unique across replacements.
-	albName := autoNamePrefix(cfg.Name("web"), 24)
+	albName := autoNamePrefix(args.Naming.Name("web"), 24)
 	balancer, err := lb.NewLoadBalancer(ctx, albName, &lb.LoadBalancerArgs{
 		LoadBalancerType:        pulumi.String("application"),
 		Internal:                pulumi.Bool(internal),
-		SecurityGroups:          pulumi.StringArray{network.LoadBalancerSG},
+		SecurityGroups:          pulumi.StringArray{args.LoadBalancerSG},
 		Subnets:                 pulumi.ToStringArrayOutput(subnets),
 		DropInvalidHeaderFields: pulumi.Bool(true),
 		Tags:                    componentTags("web", albName),
@@ -191,9 +241,9 @@ func (w *Web) loadBalancer(ctx *pulumi.Context, cfg config.Config, network *Netw
 	}
 	targetGroup, err := lb.NewTargetGroup(ctx, albName, &lb.TargetGroupArgs{
 		TargetType:          pulumi.String("ip"), // awsvpc tasks register by address
-		Port:                pulumi.Int(cfg.WebPort),
+		Port:                pulumi.Int(args.Port),
 		Protocol:            pulumi.String("HTTP"),
-		VpcId:               network.VpcID,
+		VpcId:               args.VpcID,
 		DeregistrationDelay: pulumi.Int(deregistrationDelaySeconds),
 		HealthCheck: lb.TargetGroupHealthCheckArgs{
 			Path:               pulumi.String(livenessPath),
@@ -218,33 +268,33 @@ func (w *Web) loadBalancer(ctx *pulumi.Context, cfg config.Config, network *Netw
 	var listeners []pulumi.Resource
 	// Behind CloudFront the certificate (us-east-1) belongs to the
 	// distribution; the internal load balancer speaks HTTP only.
-	if cfg.AWS.Edge == config.EdgeNone && cfg.AWS.CertificateARN != "" {
+	if args.Edge == config.EdgeNone && args.CertificateARN != "" {
 		httpAction = lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
 			Type: pulumi.String("redirect"),
 			Redirect: lb.ListenerDefaultActionRedirectArgs{
 				Protocol: pulumi.String("HTTPS"), Port: pulumi.String(fmt.Sprint(httpsPort)), StatusCode: pulumi.String("HTTP_301"),
 			},
 		}}
-		https, err := lb.NewListener(ctx, cfg.Name("web-https"), &lb.ListenerArgs{
+		https, err := lb.NewListener(ctx, args.Naming.Name("web-https"), &lb.ListenerArgs{
 			LoadBalancerArn: balancer.Arn,
 			Port:            pulumi.Int(httpsPort),
 			Protocol:        pulumi.String("HTTPS"),
-			CertificateArn:  pulumi.String(cfg.AWS.CertificateARN),
+			CertificateArn:  pulumi.String(args.CertificateARN),
 			SslPolicy:       pulumi.String(tlsPolicy),
 			DefaultActions:  forward,
-			Tags:            componentTags("web", cfg.Name("web-https")),
+			Tags:            componentTags("web", args.Naming.Name("web-https")),
 		}, child)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		listeners = append(listeners, https)
 	}
-	http, err := lb.NewListener(ctx, cfg.Name("web-http"), &lb.ListenerArgs{
+	http, err := lb.NewListener(ctx, args.Naming.Name("web-http"), &lb.ListenerArgs{
 		LoadBalancerArn: balancer.Arn,
 		Port:            pulumi.Int(httpPort),
 		Protocol:        pulumi.String("HTTP"),
 		DefaultActions:  httpAction,
-		Tags:            componentTags("web", cfg.Name("web-http")),
+		Tags:            componentTags("web", args.Naming.Name("web-http")),
 	}, child)
 	if err != nil {
 		return nil, nil, nil, err
@@ -254,14 +304,14 @@ func (w *Web) loadBalancer(ctx *pulumi.Context, cfg config.Config, network *Netw
 
 // autoscaling keeps between min and max tasks, scaling out on whichever of
 // CPU and requests per task runs hot first.
-func (w *Web) autoscaling(ctx *pulumi.Context, cfg config.Config, cluster *Cluster, service *ecs.Service, balancer *lb.LoadBalancer, targetGroup *lb.TargetGroup, child pulumi.ResourceOption) error {
-	name := cfg.Name("web")
+func (w *Web) autoscaling(ctx *pulumi.Context, args webArgs, service *ecs.Service, balancer *lb.LoadBalancer, targetGroup *lb.TargetGroup, child pulumi.ResourceOption) error {
+	name := args.Naming.Name("web")
 	target, err := appautoscaling.NewTarget(ctx, name, &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String("ecs"),
 		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
-		ResourceId:        pulumi.Sprintf("service/%s/%s", cluster.Name, service.Name),
-		MinCapacity:       pulumi.Int(cfg.AWS.WebMinTasks),
-		MaxCapacity:       pulumi.Int(cfg.AWS.WebMaxTasks),
+		ResourceId:        pulumi.Sprintf("service/%s/%s", args.Cluster.Name, service.Name),
+		MinCapacity:       pulumi.Int(args.MinTasks),
+		MaxCapacity:       pulumi.Int(args.MaxTasks),
 		Tags:              componentTags("web", name),
 	}, child)
 	if err != nil {
@@ -301,17 +351,18 @@ func (w *Web) autoscaling(ctx *pulumi.Context, cfg config.Config, cluster *Clust
 // webContainer is the web app's container: the pushed image by digest, the
 // app's configuration as environment, the search credential as an ECS
 // secret, non-root, read-only root filesystem, no capabilities.
-func webContainer(cfg config.Config, search *Search, image, logGroup, region, esURL, credentialSecretARN string) containerDefinition {
+func webContainer(args webArgs, image, logGroup, region, esURL, credentialSecretARN string) containerDefinition {
+	search := args.Search
 	var env []keyValuePair
 	for _, v := range (contract.Env{
-		Port:              cfg.WebPort,
+		Port:              args.Port,
 		ESURL:             esURL,
-		Index:             cfg.IndexAlias,
-		DataURL:           cfg.DataURL,
-		RefreshInterval:   cfg.RefreshInterval,
-		LogLevel:          cfg.LogLevel,
-		SearchCacheMB:     cfg.SearchCacheMB,
-		SearchMaxInFlight: cfg.SearchMaxInFlight,
+		Index:             args.IndexAlias,
+		DataURL:           args.DataURL,
+		RefreshInterval:   args.RefreshInterval,
+		LogLevel:          args.LogLevel,
+		SearchCacheMB:     args.SearchCacheMB,
+		SearchMaxInFlight: args.SearchMaxInFlight,
 		ESUsername:        search.Username,
 	}).Vars() {
 		env = append(env, keyValuePair{Name: v.Name, Value: v.Value})
@@ -319,7 +370,7 @@ func webContainer(cfg config.Config, search *Search, image, logGroup, region, es
 	memory := 0 // no container limit: the task's is the app's alone
 	if search.RunsService {
 		// A Service Connect client: the proxy in the task keeps its share.
-		memory = cfg.AWS.WebMemoryMB - config.ServiceConnectProxyMemoryMB
+		memory = args.MemoryMB - config.ServiceConnectProxyMemoryMB
 	}
 	return containerDefinition{
 		Name:                   webContainerName,
@@ -330,7 +381,7 @@ func webContainer(cfg config.Config, search *Search, image, logGroup, region, es
 		User:                   webUser,
 		ReadonlyRootFilesystem: true,
 		PortMappings: []portMapping{{
-			Name: webPortName, ContainerPort: cfg.WebPort, HostPort: cfg.WebPort, Protocol: "tcp", AppProtocol: "http",
+			Name: webPortName, ContainerPort: args.Port, HostPort: args.Port, Protocol: "tcp", AppProtocol: "http",
 		}},
 		Environment:      env,
 		Secrets:          []containerSecret{{Name: search.CredentialEnv, ValueFrom: credentialSecretARN}},
