@@ -58,14 +58,27 @@ type alarm struct {
 	notifyOnSilence bool
 }
 
-func newAlarms(ctx *pulumi.Context, cfg config.Config, acct account, cluster *Cluster, search *Search, web *Web, opts ...pulumi.ResourceOption) (*Alarms, error) {
+// alarmsArgs is what the alarms read: the e-mail to notify, the web tier's
+// floor of healthy tasks, and what they watch.
+type alarmsArgs struct {
+	Naming     config.Naming
+	Account    account // the topic takes alarms of this account only
+	AlarmEmail string  // "" = no subscription
+	MinTasks   int     // awsWebMinTasks
+
+	Cluster *Cluster
+	Search  *Search
+	Web     *Web
+}
+
+func newAlarms(ctx *pulumi.Context, name string, args alarmsArgs, opts ...pulumi.ResourceOption) (*Alarms, error) {
 	a := &Alarms{}
-	if err := ctx.RegisterComponentResource("foodtrucks:aws:Alarms", cfg.Name("alarms"), a, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Alarms", name, a, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(a)
 
-	topicName := cfg.Name("alarms")
+	topicName := args.Naming.Name("alarms")
 	// No KMS key: CloudWatch cannot publish to a topic encrypted with the
 	// AWS-managed SNS key, and alarm texts hold no secrets.
 	topic, err := sns.NewTopic(ctx, topicName, &sns.TopicArgs{
@@ -74,27 +87,27 @@ func newAlarms(ctx *pulumi.Context, cfg config.Config, acct account, cluster *Cl
 	if err != nil {
 		return nil, err
 	}
-	if cfg.AWS.AlarmEmail != "" {
+	if args.AlarmEmail != "" {
 		if _, err := sns.NewTopicSubscription(ctx, topicName+"-email", &sns.TopicSubscriptionArgs{
 			Topic:    topic.Arn,
 			Protocol: pulumi.String("email"),
-			Endpoint: pulumi.String(cfg.AWS.AlarmEmail),
+			Endpoint: pulumi.String(args.AlarmEmail),
 		}, child); err != nil {
 			return nil, err
 		}
 	}
 
-	alarms := webAlarms(web, cfg.AWS.WebMinTasks)
-	if search.RunsService {
-		red, err := esClusterRedMetric(ctx, cfg, search, child)
+	alarms := webAlarms(args.Web, args.MinTasks)
+	if args.Search.RunsService {
+		red, err := esClusterRedMetric(ctx, args.Naming, args.Search, child)
 		if err != nil {
 			return nil, err
 		}
-		alarms = append(alarms, searchAlarms(cluster, search, red)...)
+		alarms = append(alarms, searchAlarms(args.Cluster, args.Search, red)...)
 	}
 	notify := pulumi.Array{topic.Arn}
 	for _, alarm := range alarms {
-		name := cfg.Name(alarm.suffix)
+		name := args.Naming.Name(alarm.suffix)
 		alarm.args.Name = pulumi.String(name)
 		alarm.args.AlarmActions = notify
 		if !alarm.eventOnly {
@@ -109,11 +122,11 @@ func newAlarms(ctx *pulumi.Context, cfg config.Config, acct account, cluster *Cl
 		}
 	}
 
-	rules, err := ecsEventRules(ctx, cfg, cluster, search, web, topic, child)
+	rules, err := ecsEventRules(ctx, args.Naming, args.Cluster, args.Search, args.Web, topic, child)
 	if err != nil {
 		return nil, err
 	}
-	if err := topicPolicy(ctx, cfg, acct, topic, rules, child); err != nil {
+	if err := topicPolicy(ctx, args.Naming, args.Account, topic, rules, child); err != nil {
 		return nil, err
 	}
 
@@ -212,8 +225,8 @@ func webAlarms(web *Web, minTasks int) []alarm {
 
 // esClusterRedMetric counts "cluster health changed to RED" log lines of
 // the Elasticsearch service as a metric of the stack.
-func esClusterRedMetric(ctx *pulumi.Context, cfg config.Config, search *Search, child pulumi.ResourceOption) (string, error) {
-	metric := cfg.Name("es-cluster-red")
+func esClusterRedMetric(ctx *pulumi.Context, naming config.Naming, search *Search, child pulumi.ResourceOption) (string, error) {
+	metric := naming.Name("es-cluster-red")
 	_, err := cloudwatch.NewLogMetricFilter(ctx, metric, &cloudwatch.LogMetricFilterArgs{
 		LogGroupName: search.LogGroupName,
 		Pattern:      pulumi.String(esClusterRedPattern),
@@ -270,7 +283,7 @@ func searchAlarms(cluster *Cluster, search *Search, redMetric string) []alarm {
 // deployment of either service (ECS has rolled it back; `pulumi up` fails
 // too), and an Elasticsearch task that stopped for any reason but a
 // deployment scaling it down. It returns the rules, for the topic policy.
-func ecsEventRules(ctx *pulumi.Context, cfg config.Config, cluster *Cluster, search *Search, web *Web, topic *sns.Topic, child pulumi.ResourceOption) ([]*cloudwatch.EventRule, error) {
+func ecsEventRules(ctx *pulumi.Context, naming config.Naming, cluster *Cluster, search *Search, web *Web, topic *sns.Topic, child pulumi.ResourceOption) ([]*cloudwatch.EventRule, error) {
 	services := []pulumi.StringOutput{web.ServiceARN}
 	if search.RunsService {
 		services = append(services, search.ServiceARN)
@@ -308,7 +321,7 @@ func ecsEventRules(ctx *pulumi.Context, cfg config.Config, cluster *Cluster, sea
 		if !ok {
 			continue
 		}
-		name := cfg.Name(suffix)
+		name := naming.Name(suffix)
 		rule, err := cloudwatch.NewEventRule(ctx, name, &cloudwatch.EventRuleArgs{
 			Name:         pulumi.String(name),
 			Description:  pulumi.String(map[string]string{"deploy-failed": "ECS deployments of the stack that failed and were rolled back", "es-task-stopped": "Elasticsearch tasks that stopped outside a deployment"}[suffix]),
@@ -331,7 +344,7 @@ func ecsEventRules(ctx *pulumi.Context, cfg config.Config, cluster *Cluster, sea
 
 // topicPolicy lets CloudWatch alarms of this account and the stack's own
 // EventRules publish to the topic, and no one else.
-func topicPolicy(ctx *pulumi.Context, cfg config.Config, acct account, topic *sns.Topic, rules []*cloudwatch.EventRule, child pulumi.ResourceOption) error {
+func topicPolicy(ctx *pulumi.Context, naming config.Naming, acct account, topic *sns.Topic, rules []*cloudwatch.EventRule, child pulumi.ResourceOption) error {
 	inputs := []any{topic.Arn}
 	for _, r := range rules {
 		inputs = append(inputs, r.Arn)
@@ -342,7 +355,7 @@ func topicPolicy(ctx *pulumi.Context, cfg config.Config, acct account, topic *sn
 		for _, r := range v[1:] {
 			ruleARNs = append(ruleARNs, r.(string))
 		}
-		alarmsOfStack := "arn:" + acct.Partition + ":cloudwatch:" + acct.Region + ":" + acct.ID + ":alarm:" + cfg.Name("*")
+		alarmsOfStack := "arn:" + acct.Partition + ":cloudwatch:" + acct.Region + ":" + acct.ID + ":alarm:" + naming.Name("*")
 		return policyDocument{Statement: []policyStatement{
 			{
 				Sid: "CloudWatchAlarmsOfTheStack", Effect: "Allow",
@@ -361,7 +374,7 @@ func topicPolicy(ctx *pulumi.Context, cfg config.Config, acct account, topic *sn
 			},
 		}}.JSON()
 	}).(pulumi.StringOutput)
-	_, err := sns.NewTopicPolicy(ctx, cfg.Name("alarms"), &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: policy}, child)
+	_, err := sns.NewTopicPolicy(ctx, naming.Name("alarms"), &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: policy}, child)
 	return err
 }
 

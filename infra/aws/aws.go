@@ -29,7 +29,8 @@ type Outputs struct {
 }
 
 // Deploy registers the whole prod stack. cfg has been validated by
-// config.Load; Deploy trusts it.
+// config.Load; Deploy trusts it. It is the one place the configuration is
+// read: each component gets what it needs of it in its arguments.
 func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 	provider, err := newProvider(ctx, cfg)
 	if err != nil {
@@ -157,19 +158,39 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 	}
 	url, edgeDomain := web.URL, pulumi.String("").ToStringOutput()
 	if cfg.AWS.Edge == config.EdgeCloudFront {
-		usEast1, err := usEast1Provider(ctx, cfg, provider)
-		if err != nil {
-			return nil, err
+		usEast1 := provider
+		if cfg.AWS.WAF {
+			usEast1, err = usEast1Provider(ctx, naming, cfg.AWS.Region, provider)
+			if err != nil {
+				return nil, err
+			}
 		}
-		edge, err := newEdge(ctx, cfg, network, edgeTarget{
-			LoadBalancerARN: web.LoadBalancerARN, LoadBalancerDNSName: web.LoadBalancerDNSName,
-		}, usEast1, withProvider)
+		edge, err := newEdge(ctx, naming.Name("edge"), edgeArgs{
+			Naming:              naming,
+			DomainName:          cfg.AWS.DomainName,
+			CertificateARN:      cfg.AWS.CertificateARN,
+			WAF:                 cfg.AWS.WAF,
+			USEast1:             usEast1,
+			VpcID:               network.VpcID,
+			LoadBalancerSG:      network.LoadBalancerSG,
+			InternetGateway:     network.InternetGateway,
+			LoadBalancerARN:     web.LoadBalancerARN,
+			LoadBalancerDNSName: web.LoadBalancerDNSName,
+		}, withProvider)
 		if err != nil {
 			return nil, err
 		}
 		url, edgeDomain = edge.URL, edge.DomainName
 	}
-	if _, err := newAlarms(ctx, cfg, account, cluster, search, web, withProvider); err != nil {
+	if _, err := newAlarms(ctx, naming.Name("alarms"), alarmsArgs{
+		Naming:     naming,
+		Account:    account,
+		AlarmEmail: cfg.AWS.AlarmEmail,
+		MinTasks:   cfg.AWS.WebMinTasks,
+		Cluster:    cluster,
+		Search:     search,
+		Web:        web,
+	}, withProvider); err != nil {
 		return nil, err
 	}
 
@@ -195,28 +216,28 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Outputs, error) {
 func newProvider(ctx *pulumi.Context, cfg config.Config) (*awsp.Provider, error) {
 	return awsp.NewProvider(ctx, cfg.Name("aws"), &awsp.ProviderArgs{
 		Region:      pulumi.StringPtr(cfg.AWS.Region),
-		DefaultTags: &awsp.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(stackTags(cfg))},
+		DefaultTags: &awsp.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(stackTags(cfg.Naming()))},
 	})
 }
 
 // usEast1Provider is where CloudFront's regional companions live (a WAF
 // web ACL for CloudFront must be created in us-east-1): the stack's own
-// provider when the stack is there, else a second one with the same tags.
-// It is made only when something needs it.
-func usEast1Provider(ctx *pulumi.Context, cfg config.Config, stack *awsp.Provider) (*awsp.Provider, error) {
-	if !cfg.AWS.WAF || cfg.AWS.Region == config.CloudFrontCertificateRegion {
+// provider when the stack (in region) is there, else a second one with the
+// same tags. Deploy asks for it only when something needs it.
+func usEast1Provider(ctx *pulumi.Context, naming config.Naming, region string, stack *awsp.Provider) (*awsp.Provider, error) {
+	if region == config.CloudFrontCertificateRegion {
 		return stack, nil
 	}
-	return awsp.NewProvider(ctx, cfg.Name("aws-"+config.CloudFrontCertificateRegion), &awsp.ProviderArgs{
+	return awsp.NewProvider(ctx, naming.Name("aws-"+config.CloudFrontCertificateRegion), &awsp.ProviderArgs{
 		Region:      pulumi.StringPtr(config.CloudFrontCertificateRegion),
-		DefaultTags: &awsp.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(stackTags(cfg))},
+		DefaultTags: &awsp.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(stackTags(naming))},
 	})
 }
 
 // stackTags are the labels shared by every resource of the stack; the
 // component a resource belongs to is added per resource (componentTags).
-func stackTags(cfg config.Config) map[string]string {
-	tags := cfg.Labels("")
+func stackTags(naming config.Naming) map[string]string {
+	tags := naming.Labels("")
 	delete(tags, "component")
 	return tags
 }

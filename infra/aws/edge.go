@@ -103,35 +103,50 @@ type Edge struct {
 	DomainName pulumi.StringOutput // <id>.cloudfront.net, where a custom domain's DNS points
 }
 
-// edgeTarget is what the edge needs of the web tier.
-type edgeTarget struct {
+// edgeArgs is what the edge reads.
+type edgeArgs struct {
+	Naming config.Naming
+	// DomainName is an alias of the distribution, with CertificateARN
+	// (us-east-1) as its certificate; empty for the cloudfront.net name.
+	DomainName     string
+	CertificateARN string
+	// WAF puts a web ACL, made with USEast1, in front of the distribution.
+	WAF     bool
+	USEast1 *awsp.Provider
+
+	// From the network: the VPC, the load balancer's security group, and
+	// the stack's internet gateway (nil with awsVpcId).
+	VpcID           pulumi.StringOutput
+	LoadBalancerSG  pulumi.StringOutput
+	InternetGateway *ec2.InternetGateway
+	// From the web tier: the internal load balancer.
 	LoadBalancerARN     pulumi.StringOutput
 	LoadBalancerDNSName pulumi.StringOutput
 }
 
-func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target edgeTarget, usEast1 *awsp.Provider, opts ...pulumi.ResourceOption) (*Edge, error) {
+func newEdge(ctx *pulumi.Context, name string, args edgeArgs, opts ...pulumi.ResourceOption) (*Edge, error) {
 	e := &Edge{}
-	if err := ctx.RegisterComponentResource("foodtrucks:aws:Edge", cfg.Name("edge"), e, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("foodtrucks:aws:Edge", name, e, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(e)
-	name := cfg.Name("web")
+	originName := args.Naming.Name("web")
 
 	// AWS requires an internet gateway in a VPC with VPC origins. The
 	// origin waits for the stack's gateway, and on destroy goes first, so
 	// the gateway is not detached while CloudFront still removes its
 	// network interfaces (DependencyViolation).
 	var afterGateway []pulumi.Resource
-	if network.InternetGateway != nil {
-		afterGateway = append(afterGateway, network.InternetGateway)
+	if args.InternetGateway != nil {
+		afterGateway = append(afterGateway, args.InternetGateway)
 	}
 	// CloudFront reaches the internal load balancer from inside the VPC.
 	// Plain HTTP on that hop: it never leaves AWS's network, and an
 	// internal load balancer without a domain has no certificate to offer.
-	vpcOrigin, err := cloudfront.NewVpcOrigin(ctx, name, &cloudfront.VpcOriginArgs{
+	vpcOrigin, err := cloudfront.NewVpcOrigin(ctx, originName, &cloudfront.VpcOriginArgs{
 		VpcOriginEndpointConfig: &cloudfront.VpcOriginVpcOriginEndpointConfigArgs{
-			Name:                 pulumi.String(name),
-			Arn:                  target.LoadBalancerARN,
+			Name:                 pulumi.String(originName),
+			Arn:                  args.LoadBalancerARN,
 			HttpPort:             pulumi.Int(httpPort),
 			HttpsPort:            pulumi.Int(httpsPort),
 			OriginProtocolPolicy: pulumi.String("http-only"),
@@ -145,16 +160,16 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 			Update: pulumi.String(vpcOriginTimeout),
 			Delete: pulumi.String(vpcOriginTimeout),
 		},
-		Tags: componentTags("edge", name),
+		Tags: componentTags("edge", originName),
 	}, child, pulumi.DependsOn(afterGateway))
 	if err != nil {
 		return nil, err
 	}
-	if err := admitVPCOrigin(ctx, cfg, network, vpcOrigin, child); err != nil {
+	if err := admitVPCOrigin(ctx, args, vpcOrigin, child); err != nil {
 		return nil, err
 	}
 
-	hstsName := cfg.Name("hsts")
+	hstsName := args.Naming.Name("hsts")
 	hsts, err := cloudfront.NewResponseHeadersPolicy(ctx, hstsName, &cloudfront.ResponseHeadersPolicyArgs{
 		Name:    pulumi.String(hstsName),
 		Comment: pulumi.String("HSTS only; every other header is the app's own"),
@@ -170,8 +185,8 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 	}
 
 	var webACL pulumi.StringPtrInput
-	if cfg.AWS.WAF {
-		acl, err := newWebACL(ctx, cfg, usEast1, child)
+	if args.WAF {
+		acl, err := newWebACL(ctx, args.Naming.Name("edge"), args.USEast1, child)
 		if err != nil {
 			return nil, err
 		}
@@ -210,16 +225,16 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 
 	certificate := cloudfront.DistributionViewerCertificateArgs{CloudfrontDefaultCertificate: pulumi.Bool(true)}
 	var aliases pulumi.StringArray
-	if cfg.AWS.DomainName != "" {
-		aliases = pulumi.StringArray{pulumi.String(cfg.AWS.DomainName)}
+	if args.DomainName != "" {
+		aliases = pulumi.StringArray{pulumi.String(args.DomainName)}
 		certificate = cloudfront.DistributionViewerCertificateArgs{
-			AcmCertificateArn:      pulumi.String(cfg.AWS.CertificateARN),
+			AcmCertificateArn:      pulumi.String(args.CertificateARN),
 			SslSupportMethod:       pulumi.String("sni-only"),
 			MinimumProtocolVersion: pulumi.String("TLSv1.2_2021"),
 		}
 	}
 
-	distName := cfg.Name("edge")
+	distName := args.Naming.Name("edge")
 	distribution, err := cloudfront.NewDistribution(ctx, distName, &cloudfront.DistributionArgs{
 		Enabled:       pulumi.Bool(true),
 		Comment:       pulumi.String(distName),
@@ -229,7 +244,7 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 		Aliases:       aliases,
 		Origins: cloudfront.DistributionOriginArray{cloudfront.DistributionOriginArgs{
 			OriginId:   pulumi.String(edgeOriginID),
-			DomainName: target.LoadBalancerDNSName,
+			DomainName: args.LoadBalancerDNSName,
 			VpcOriginConfig: &cloudfront.DistributionOriginVpcOriginConfigArgs{
 				VpcOriginId: vpcOrigin.ID(),
 			},
@@ -257,8 +272,8 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 	}
 
 	e.DomainName = distribution.DomainName
-	if cfg.AWS.DomainName != "" {
-		e.URL = pulumi.Sprintf("https://%s", cfg.AWS.DomainName)
+	if args.DomainName != "" {
+		e.URL = pulumi.Sprintf("https://%s", args.DomainName)
 	} else {
 		e.URL = pulumi.Sprintf("https://%s", distribution.DomainName)
 	}
@@ -271,17 +286,17 @@ func newEdge(ctx *pulumi.Context, cfg config.Config, network *Network, target ed
 // admitVPCOrigin lets CloudFront's VPC-origin interfaces, and only them,
 // reach the load balancer's listener. Their security group exists once the
 // VPC origin is deployed, so it is looked up after it.
-func admitVPCOrigin(ctx *pulumi.Context, cfg config.Config, network *Network, vpcOrigin *cloudfront.VpcOrigin, child pulumi.ResourceOption) error {
-	vpcAfterOrigin := pulumi.All(network.VpcID, vpcOrigin.ID()).ApplyT(func(v []any) string {
+func admitVPCOrigin(ctx *pulumi.Context, args edgeArgs, vpcOrigin *cloudfront.VpcOrigin, child pulumi.ResourceOption) error {
+	vpcAfterOrigin := pulumi.All(args.VpcID, vpcOrigin.ID()).ApplyT(func(v []any) string {
 		return v[0].(string)
 	}).(pulumi.StringOutput)
 	originGroup := ec2.LookupSecurityGroupOutput(ctx, ec2.LookupSecurityGroupOutputArgs{
 		VpcId: vpcAfterOrigin,
 		Name:  pulumi.String(vpcOriginsSecurityGroup),
 	}, pulumi.Parent(vpcOrigin))
-	_, err := ec2.NewSecurityGroupRule(ctx, cfg.Name("alb-in-cloudfront"), &ec2.SecurityGroupRuleArgs{
+	_, err := ec2.NewSecurityGroupRule(ctx, args.Naming.Name("alb-in-cloudfront"), &ec2.SecurityGroupRuleArgs{
 		Type:                  pulumi.String("ingress"),
-		SecurityGroupId:       network.LoadBalancerSG,
+		SecurityGroupId:       args.LoadBalancerSG,
 		Protocol:              pulumi.String("tcp"),
 		FromPort:              pulumi.Int(httpPort),
 		ToPort:                pulumi.Int(httpPort),
@@ -293,9 +308,8 @@ func admitVPCOrigin(ctx *pulumi.Context, cfg config.Config, network *Network, vp
 
 // newWebACL is AWS WAF in front of the distribution: AWS's common rule set
 // and a rate limit per client IP. Web ACLs for CloudFront live in
-// us-east-1.
-func newWebACL(ctx *pulumi.Context, cfg config.Config, usEast1 *awsp.Provider, child pulumi.ResourceOption) (*wafv2.WebAcl, error) {
-	name := cfg.Name("edge")
+// us-east-1. name is its name and its metrics' prefix.
+func newWebACL(ctx *pulumi.Context, name string, usEast1 *awsp.Provider, child pulumi.ResourceOption) (*wafv2.WebAcl, error) {
 	visibility := func(metric string) wafv2.WebAclRuleVisibilityConfigArgs {
 		return wafv2.WebAclRuleVisibilityConfigArgs{
 			CloudwatchMetricsEnabled: pulumi.Bool(true), SampledRequestsEnabled: pulumi.Bool(true),
