@@ -49,6 +49,7 @@ pulumi: ## Use the pulumi on PATH, or build the Pulumi CLI from source into .cac
 .PHONY: up
 up: pulumi ## Deploy the dev stack on the local Docker engine and print the app URL
 	$(PULUMI_RUN) dev ready
+	@if [ "$$($(PULUMI_RUN) dev config get localDevMode --stack dev 2>/dev/null)" = true ]; then $(MAKE) --no-print-directory dev-build; fi
 	$(DEV_BUILD) $(PULUMI_RUN) dev up --stack dev --yes $(DEV_PLUGINS)
 	@echo; echo "SF Food Trucks is at: $$($(PULUMI_RUN) dev stack output url --stack dev)"
 
@@ -111,8 +112,9 @@ image: ## Build the web image (foodtrucks-web:dev) from a host-built static bina
 
 # With localDevMode=true the dev stack's web containers run the server built
 # here, on the host, from DEV_SRC into DEV_BIN_DIR (bind-mounted at /dev-bin;
-# the image's own server hands over to it). A reload is a build and a
-# `docker restart` of the same containers: nothing for Pulumi to replace.
+# their image holds no server of its own). A reload is a build and a
+# `docker restart` of the same containers: no input of the stack changes, so
+# Pulumi has nothing to replace and `make preview` shows no change.
 DEV_SRC     ?= $(CURDIR)
 DEV_BIN_DIR ?= $(CURDIR)/.cache/dev-bin
 # The dev stack's running web containers, by the labels the stack gives them
@@ -120,12 +122,15 @@ DEV_BIN_DIR ?= $(CURDIR)/.cache/dev-bin
 PROJECT        := $(shell awk '$$1 == "name:" { print $$2; exit }' Pulumi.yaml)
 DEV_CONTAINERS ?= $$(docker ps -q --filter label=project=$(PROJECT) --filter label=stack=dev --filter label=component=web)
 
-.PHONY: dev-reload
-dev-reload: ## localDevMode: build the server on the host, restart the dev web containers with it
+.PHONY: dev-build
+dev-build: ## localDevMode: build the server the dev web containers run, on the host (make up does it)
 	@mkdir -p $(DEV_BIN_DIR)
 	cd $(DEV_SRC) && CGO_ENABLED=0 GOOS=linux GOARCH=$$(docker version --format '{{.Server.Arch}}') \
 	  $(GO) build -trimpath -o $(DEV_BIN_DIR)/foodtrucks.new ./webapp
 	mv -f $(DEV_BIN_DIR)/foodtrucks.new $(DEV_BIN_DIR)/foodtrucks
+
+.PHONY: dev-reload
+dev-reload: dev-build ## localDevMode: build the server on the host, restart the dev web containers with it
 	@containers="$(DEV_CONTAINERS)"; \
 	if [ -z "$$containers" ]; then echo "no running web container of the dev stack: make up with localDevMode=true first" >&2; exit 1; fi; \
 	docker restart --time 10 $$containers >/dev/null

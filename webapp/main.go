@@ -28,10 +28,6 @@ var (
 )
 
 func main() {
-	if err := execDevServer(os.Args, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "foodtrucks:", err)
-		os.Exit(1)
-	}
 	// SIGTERM is how Docker and ECS ask us to stop: cancel the context and
 	// let run drain in-flight requests before returning.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -21,19 +21,21 @@ import (
 )
 
 // The development loop for Go code, on the real engine: the dev-mode web
-// container as the stack registers it (localDevMode=true) runs from the
-// locally built image; `make dev-watch` watches a copy of the sources; an
-// edit of the server's Go code is then served by the same container, without
-// Pulumi. The copy, the build folder and the container are the test's own
-// (DEV_SRC, DEV_BIN_DIR, DEV_CONTAINERS), so a user's dev stack is never
-// touched. The time from saving the edit to the new answer is logged, for
-// the record.
+// container as the stack registers it (localDevMode=true), from the image
+// the stack builds for it (the Dockerfile's dev target, an empty context),
+// runs the server `make dev-build` compiled on the host; `make dev-watch`
+// watches a copy of the sources; an edit of the server's Go code is then
+// served by the same container, without Pulumi. The copy, the build folder,
+// the images and the container are the test's own (DEV_SRC, DEV_BIN_DIR,
+// DEV_CONTAINERS), so a user's dev stack is never touched. The time from
+// saving the edit to the new answer is logged, for the record.
 func TestDevLoopServesAGoEditWithoutReplacingTheContainer(t *testing.T) {
 	dockertest.Require(t)
 	root := repo.MustRoot(t)
-	web := runDev(t, map[string]any{"localDevMode": true}, nil).Must(t, typeContainer, "web-0")
+	dev := runDev(t, map[string]any{"localDevMode": true}, nil)
+	web := dev.Must(t, typeContainer, "web-0")
 	spec := specFromInputs(t, web.Inputs)
-	spec.Image = dockertest.BuildWebImage(t)
+	spec.Image = buildDevImage(t, root, obj(t, dev.Must(t, typeImage, "web").Inputs["build"]))
 	spec.Network = dockertest.CreateNetwork(t, "devloop")
 	spec.Labels = nil // not the dev stack's labels: its own dev-reload must never find this container
 
@@ -55,14 +57,18 @@ func TestDevLoopServesAGoEditWithoutReplacingTheContainer(t *testing.T) {
 	for i := range spec.Ports {
 		spec.Ports[i].HostIP, spec.Ports[i].HostPort = "127.0.0.1", port
 	}
+	src := copySources(t, root)
+	build := exec.Command("make", "--no-print-directory", "-C", root, "dev-build", "DEV_SRC="+src, "DEV_BIN_DIR="+bin)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make dev-build: %v\n%s", err, out)
+	}
 	c := dockertest.Run(t, spec)
 	id := c.ID
 	healthz := "http://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
-	if v := waitForVersion(t, healthz, "test", 90*time.Second); v != "test" {
-		t.Fatalf("the container serves version %q before any development build, want the image's", v)
+	if v := waitForVersion(t, healthz, "dev", 90*time.Second); v != "dev" {
+		t.Fatalf("the container serves version %q before any edit, want the host build's \"dev\"", v)
 	}
 
-	src := copySources(t, root)
 	watch := exec.Command("make", "--no-print-directory", "-C", root, "dev-watch",
 		"DEV_SRC="+src, "DEV_BIN_DIR="+bin, "DEV_CONTAINERS="+c.Name)
 	watch.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -108,6 +114,43 @@ func TestDevLoopServesAGoEditWithoutReplacingTheContainer(t *testing.T) {
 	if err != nil || strings.TrimSpace(now) != id {
 		t.Errorf("after the reloads the container is %q (%v), want the one started, %s", strings.TrimSpace(now), err, id)
 	}
+}
+
+// buildDevImage builds the dev-mode web image as the stack's build inputs
+// say (Dockerfile target, empty context), with a stand-in for the Go builder
+// image that holds only the host's CA bundle, the one file the dev target
+// takes from it (no image can be pulled here).
+func buildDevImage(t *testing.T, root string, build map[string]any) string {
+	t.Helper()
+	if build["target"] != "dev" {
+		t.Fatalf("the dev-mode image build is %v, want the Dockerfile's dev target", build)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	certs := t.TempDir()
+	if err := repo.CopyFile("/etc/ssl/certs/ca-certificates.crt", filepath.Join(certs, "ca-certificates.crt")); err != nil {
+		t.Skipf("no CA bundle on this host for the builder's stand-in: %v", err)
+	}
+	dockerfile := "FROM scratch\nCOPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\n"
+	if err := os.WriteFile(filepath.Join(certs, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	builder, image := "foodtrucks-test/devloop-builder:"+suffix, "foodtrucks-test/devloop-web:"+suffix
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, _ = dockertest.Docker(ctx, "image", "rm", "-f", image, builder)
+	})
+	if _, err := dockertest.Build(ctx, "-q", "--label", dockertest.TestLabel+"=1", "-t", builder, certs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dockertest.Build(ctx, "-q", "--label", dockertest.TestLabel+"=1", "-t", image,
+		"-f", filepath.Join(root, "webapp", "Dockerfile"), "--target", "dev", "--build-arg", "GO_IMAGE="+builder,
+		t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	return image
 }
 
 // copySources copies what `go build ./webapp` reads into a folder of the

@@ -2,6 +2,8 @@ package local_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -28,10 +30,26 @@ type devRun struct {
 
 // runDev runs the dev stack (Pulumi.yaml + Pulumi.dev.yaml, then the
 // overrides) under mocks: Load, Validate, Deploy — what stack.Run does.
+// With localDevMode it runs in a project folder of the test's own that holds
+// a dev build (devModeRoot).
 func runDev(t *testing.T, overrides map[string]any, secrets map[string]string) devRun {
 	t.Helper()
+	run := runDevIn(t, "", overrides, secrets)
+	if run.Err != nil {
+		t.Fatalf("dev stack with overrides %v: %v", overrides, run.Err)
+	}
+	return run
+}
+
+// runDevIn is runDev in the project folder root ("": this repository, or
+// devModeRoot with localDevMode), returning the program's error.
+func runDevIn(t *testing.T, root string, overrides map[string]any, secrets map[string]string) devRun {
+	t.Helper()
+	if root == "" && overrides["localDevMode"] == true {
+		root = devModeRoot(t, true)
+	}
 	var out *local.Outputs
-	run := stacktest.RunProgram(t, stacktest.Options{Stack: "dev", Overrides: overrides, Secrets: secrets},
+	run := stacktest.RunProgram(t, stacktest.Options{Stack: "dev", Root: root, Overrides: overrides, Secrets: secrets},
 		func(ctx *pulumi.Context) error {
 			cfg, err := config.Load(ctx)
 			if err != nil {
@@ -43,10 +61,51 @@ func runDev(t *testing.T, overrides map[string]any, secrets map[string]string) d
 			out, err = local.Deploy(ctx, cfg)
 			return err
 		})
-	if run.Err != nil {
-		t.Fatalf("dev stack with overrides %v: %v", overrides, run.Err)
-	}
 	return devRun{Run: run, Outputs: out}
+}
+
+// devModeRoot is a project folder of the test's own for localDevMode: the
+// repository's Pulumi.yaml, Pulumi.dev.yaml and UI sources, and, with
+// built, a stand-in file where `make dev-build` puts the server, so the
+// user's own dev build is never read or written.
+func devModeRoot(t *testing.T, built bool) string {
+	t.Helper()
+	src := repoRoot(t)
+	root := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi.dev.yaml"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(root, "webapp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(src, "webapp", "ui"), filepath.Join(root, "webapp", "ui")); err != nil {
+		t.Fatal(err)
+	}
+	if built {
+		bin := filepath.Join(root, local.DevBinDir)
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bin, local.DevBinaryName), []byte("a stand-in for the dev build"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := stacktest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 func strs(t *testing.T, v any) []string {

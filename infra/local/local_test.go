@@ -343,7 +343,7 @@ func TestDevModeServesTheUIFromTheHost(t *testing.T) {
 	dev := runDev(t, map[string]any{"localDevMode": true}, nil)
 	in := dev.Must(t, typeContainer, "web-0").Inputs
 	env := strs(t, in["envs"])
-	requireContainsAll(t, "web env", env, "UI_DIR=/ui", "LOG_LEVEL=debug", "DEV_SERVER_BINARY=/dev-bin/foodtrucks")
+	requireContainsAll(t, "web env", env, "UI_DIR=/ui", "LOG_LEVEL=debug")
 	if slices.Contains(env, "LOG_LEVEL=info") {
 		t.Errorf("dev mode keeps LOG_LEVEL=info: %q", env)
 	}
@@ -366,6 +366,66 @@ func TestDevModeServesTheUIFromTheHost(t *testing.T) {
 	}
 	if _, mounted := runDev(t, nil, nil).Must(t, typeContainer, "web-0").Inputs["mounts"]; mounted {
 		t.Error("the UI is mounted without localDevMode")
+	}
+}
+
+// With localDevMode the web containers run the host's build, and their
+// image is the Dockerfile's dev target built from an empty folder, with no
+// version arguments: nothing in either depends on the Go sources, so an
+// edit of them leaves every input as it was (the real deploy test runs
+// `make preview` after one). Tried: the inputs of the image and of web-0.
+func TestDevModeImageDoesNotDependOnTheGoSources(t *testing.T) {
+	root := devModeRoot(t, true)
+	dev := runDevIn(t, root, map[string]any{"localDevMode": true}, nil)
+	if dev.Err != nil {
+		t.Fatal(dev.Err)
+	}
+	build := obj(t, dev.Must(t, typeImage, "web").Inputs["build"])
+	if build["target"] != "dev" || build["context"] != "../.cache/dev-image" || build["args"] != nil {
+		t.Errorf("dev-mode image build = %v, want target dev, context ../.cache/dev-image, no args", build)
+	}
+	entries, err := os.ReadDir(filepath.Join(root, ".cache", "dev-image"))
+	if err != nil || len(entries) != 0 {
+		t.Errorf("the dev image's context holds %v (%v), want an empty folder", entries, err)
+	}
+	web := dev.Must(t, typeContainer, "web-0").Inputs
+	test := strs(t, obj(t, web["healthcheck"])["tests"])
+	if want := []string{"CMD", "/dev-bin/foodtrucks", "healthcheck"}; !slices.Equal(test, want) {
+		t.Errorf("dev-mode healthcheck = %q, want %q (the image has no /foodtrucks)", test, want)
+	}
+	// Without localDevMode: the full image, with the version arguments.
+	build = obj(t, runDev(t, nil, nil).Must(t, typeImage, "web").Inputs["build"])
+	if build["target"] != nil || build["context"] != ".." || build["args"] == nil {
+		t.Errorf("image build = %v, want the repository as context, no target, version args", build)
+	}
+}
+
+// A dev stack with localDevMode but no host build yet stops before anything
+// is created, and says how to make one; a stray file in the dev image's
+// context is refused rather than built into the image. Tried: a project
+// folder without .cache/dev-bin/foodtrucks, then one with a file in
+// .cache/dev-image.
+func TestDevModeWithoutAHostBuildSaysHowToMakeOne(t *testing.T) {
+	run := runDevIn(t, devModeRoot(t, false), map[string]any{"localDevMode": true}, nil)
+	if run.Err == nil || !strings.Contains(run.Err.Error(), "make dev-build") || !strings.Contains(run.Err.Error(), ".cache/dev-bin/foodtrucks") {
+		t.Fatalf("err = %v, want one naming the missing build and make dev-build", run.Err)
+	}
+	for _, r := range run.Resources() {
+		if r.Type == typeContainer && strings.HasPrefix(r.Name, "web-") {
+			t.Errorf("web container %s registered although the dev build is missing", r.Name)
+		}
+	}
+	root := devModeRoot(t, true)
+	stray := filepath.Join(root, ".cache", "dev-image", "notes.txt")
+	if err := os.MkdirAll(filepath.Dir(stray), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stray, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run = runDevIn(t, root, map[string]any{"localDevMode": true}, nil)
+	if run.Err == nil || !strings.Contains(run.Err.Error(), "must be empty") {
+		t.Errorf("err = %v, want the dev image's context refused for holding a file", run.Err)
 	}
 }
 

@@ -30,15 +30,19 @@ const (
 	uiMountPath = "/ui"
 )
 
-// The dev mode's server builds: `make dev-reload` compiles the server on
-// the host into DevBinDir (relative to the project root) and restarts the
-// web containers, whose image binary hands over to the build mounted at
-// devBinMountPath (the app's DEV_SERVER_BINARY). No resource changes, so
-// Pulumi replaces nothing.
+// The dev mode's server builds: `make dev-build` compiles the server on
+// the host into DevBinDir (relative to the project root), and the web
+// containers run it from devBinMountPath; `make dev-reload` builds and
+// restarts them. Their image (the Dockerfile's target devImageTarget) holds
+// no server and is built from an empty folder (devImageContext), so a Go
+// edit changes no input of any resource: Pulumi sees nothing to do.
 const (
 	DevBinDir       = ".cache/dev-bin"
 	devBinMountPath = "/dev-bin"
 	DevBinaryName   = "foodtrucks"
+	devImageDir     = ".cache/dev-image"
+	devImageContext = "../" + devImageDir
+	devImageTarget  = "dev"
 )
 
 // WebContainerPort is the port the app listens on inside its container, the
@@ -102,22 +106,28 @@ func newWeb(ctx *pulumi.Context, name string, args webArgs, opts ...pulumi.Resou
 		}
 		platform = p
 	}
-	version, revision := sourceVersion(projectRoot(ctx))
+	build := &docker.DockerBuildArgs{
+		Context:        pulumi.String(WebBuildContext),
+		Dockerfile:     pulumi.String(WebDockerfile),
+		BuilderVersion: docker.BuilderVersionBuilderBuildKit,
+		// The engine's platform, not the provider's: an x86 Pulumi under
+		// Rosetta on an ARM Mac would otherwise build amd64.
+		Platform: pulumi.String(platform),
+	}
+	health := contract.HealthCommand()
+	if args.DevMode {
+		if err := devImage(ctx, build); err != nil {
+			return nil, err
+		}
+		health = append([]string{devBinMountPath + "/" + DevBinaryName}, health[1:]...)
+	} else {
+		version, revision := sourceVersion(projectRoot(ctx))
+		build.Args = pulumi.StringMap{"VERSION": pulumi.String(version), "REVISION": pulumi.String(revision)}
+	}
 	image, err := docker.NewImage(ctx, "web", &docker.ImageArgs{
 		ImageName: pulumi.String(args.Naming.Name("web") + ":latest"),
-		Build: &docker.DockerBuildArgs{
-			Context:        pulumi.String(WebBuildContext),
-			Dockerfile:     pulumi.String(WebDockerfile),
-			BuilderVersion: docker.BuilderVersionBuilderBuildKit,
-			// The engine's platform, not the provider's: an x86 Pulumi
-			// under Rosetta on an ARM Mac would otherwise build amd64.
-			Platform: pulumi.String(platform),
-			Args: pulumi.StringMap{
-				"VERSION":  pulumi.String(version),
-				"REVISION": pulumi.String(revision),
-			},
-		},
-		SkipPush: pulumi.Bool(true),
+		Build:     build,
+		SkipPush:  pulumi.Bool(true),
 		// Preview stays quick and side-effect free; a build error shows up
 		// at `up`. The context hash still tells preview whether the image
 		// will be rebuilt.
@@ -170,7 +180,7 @@ func newWeb(ctx *pulumi.Context, name string, args webArgs, opts ...pulumi.Resou
 			Healthcheck: &docker.ContainerHealthcheckArgs{
 				// The binary is its own probe (the image has no shell); it
 				// asks the liveness route, which never touches Elasticsearch.
-				Tests:       pulumi.ToStringArray(append([]string{"CMD"}, contract.HealthCommand()...)),
+				Tests:       pulumi.ToStringArray(append([]string{"CMD"}, health...)),
 				Interval:    pulumi.String("10s"),
 				Timeout:     pulumi.String("3s"),
 				StartPeriod: pulumi.String("10s"),
@@ -220,7 +230,6 @@ func webEnv(args webArgs) pulumi.StringArrayInput {
 	}
 	if args.DevMode {
 		e.UIDir = uiMountPath
-		e.DevServerBinary = devBinMountPath + "/" + DevBinaryName
 	}
 	if !args.ESSecurity {
 		return pulumi.ToStringArray(e.Strings())
@@ -254,13 +263,35 @@ func uiDir(ctx *pulumi.Context) (string, error) {
 	return dir, nil
 }
 
-// devBinDir is the absolute host path of the dev mode's server builds. It is
-// made when missing (empty, the image's own server runs), because Docker
-// refuses to bind a path that does not exist.
+// devBinDir is the absolute host path of the dev mode's server builds; the
+// containers run the build in it, so it must be there before they start.
 func devBinDir(ctx *pulumi.Context) (string, error) {
 	dir := filepath.Join(projectRoot(ctx), DevBinDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("localDevMode: the folder for the server's development builds: %w", err)
+	if st, err := os.Stat(filepath.Join(dir, DevBinaryName)); err != nil || st.IsDir() {
+		return "", fmt.Errorf("localDevMode: the web containers run the server built on the host, "+
+			"and there is none at %s: run `make dev-build` (make up does it when localDevMode is true)",
+			filepath.Join(dir, DevBinaryName))
 	}
 	return dir, nil
+}
+
+// devImage points the build at the Dockerfile's dev target and an empty
+// context folder, made when missing: the image holds no sources, so only an
+// edit of the Dockerfile itself rebuilds it. The version the app reports is
+// the host build's own.
+func devImage(ctx *pulumi.Context, build *docker.DockerBuildArgs) error {
+	dir := filepath.Join(projectRoot(ctx), devImageDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("localDevMode: the dev image's (empty) build context: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("localDevMode: the dev image's (empty) build context: %w", err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("localDevMode: the dev image is built from %s, which must be empty; remove what is in it", dir)
+	}
+	build.Context = pulumi.String(devImageContext)
+	build.Target = pulumi.String(devImageTarget)
+	return nil
 }

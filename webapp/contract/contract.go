@@ -25,7 +25,6 @@ const (
 	EnvAliasCheckInterval = "ALIAS_CHECK_INTERVAL"
 	EnvLogLevel           = "LOG_LEVEL"
 	EnvUIDir              = "UI_DIR"
-	EnvDevServerBinary    = "DEV_SERVER_BINARY"
 	EnvAllowShrink        = "LOAD_ALLOW_SHRINK"
 	EnvMaxConnections     = "MAX_CONNECTIONS"
 	EnvSearchMaxInFlight  = "SEARCH_MAX_IN_FLIGHT"
@@ -80,7 +79,6 @@ type Env struct {
 	SearchCacheMB     int
 	SearchMaxInFlight int
 	UIDir             string // empty: the UI embedded in the binary
-	DevServerBinary   string // empty: the image's own server (localDevMode's loop sets it)
 	ESUsername        string // empty: no user (an API key, or security off)
 }
 
@@ -102,9 +100,6 @@ func (e Env) Vars() []Var {
 	}
 	if e.UIDir != "" {
 		vars = append(vars, Var{EnvUIDir, e.UIDir})
-	}
-	if e.DevServerBinary != "" {
-		vars = append(vars, Var{EnvDevServerBinary, e.DevServerBinary})
 	}
 	if e.ESUsername != "" {
 		vars = append(vars, Var{EnvESUsername, e.ESUsername})
