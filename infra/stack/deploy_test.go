@@ -104,8 +104,11 @@ func TestDevStackDeploysForRealOnTheDockerEngine(t *testing.T) {
 	}
 	requireOK(t, d.run("make preview", "PULUMI_OPTION_EXPECT_NO_CHANGES=true"))
 
-	// 5. localDevMode: a changed static file is served without an up.
-	d.change("localDevMode=true", plan{"replace": {"web-0", "web-1"}})
+	// 5. localDevMode: the image becomes the Dockerfile's dev target (make
+	// up builds the server on the host for it); a changed static file is
+	// served without an up, and a Go edit after make dev-reload, by the
+	// same containers, while make preview still shows no change.
+	d.change("localDevMode=true", plan{"update": {"web"}, "replace": {"web-0", "web-1"}})
 	page := d.get(port, "/")
 	const marker = "<!-- live edit -->"
 	d.appendLine("webapp/ui/static/index.html", marker)
@@ -113,6 +116,18 @@ func TestDevStackDeploysForRealOnTheDockerEngine(t *testing.T) {
 		t.Errorf("with localDevMode, an edit of webapp/ui/static/index.html is not served without make up")
 	}
 	d.write("webapp/ui/static/index.html", d.committed("webapp/ui/static/index.html"))
+	containers := d.containerIDs()
+	d.replaceIn("webapp/main.go", `version  = "dev"`, `version  = "dev-loop-edit"`)
+	requireOK(t, d.run("make dev-reload"))
+	for _, p := range []int{port, port + 1} {
+		if v := d.waitForVersion(p, "dev-loop-edit"); v != "dev-loop-edit" {
+			t.Errorf("after a Go edit and make dev-reload, port %d serves version %q, want dev-loop-edit", p, v)
+		}
+	}
+	requireOK(t, d.run("make preview", "PULUMI_OPTION_EXPECT_NO_CHANGES=true"))
+	if now := d.containerIDs(); now != containers {
+		t.Errorf("the dev loop replaced containers: %s, were %s", now, containers)
+	}
 
 	// 6. retainData: true keeps the volume through make destroy, and the
 	// next make up adopts it with its index; false removes it.
@@ -126,7 +141,7 @@ func TestDevStackDeploysForRealOnTheDockerEngine(t *testing.T) {
 	if got := d.aliasIndex(); got != index {
 		t.Errorf("after destroy with retainData and up, the alias points at %s, was %s", got, index)
 	}
-	d.set("retainData=false")
+	d.set("retainData=false localDevMode=false")
 	requireOK(t, d.run("make destroy YES=1"))
 	d.requireLeft(nil, nil, nil)
 
@@ -337,8 +352,12 @@ func (d *devStack) waitForTrucks(port int, q string, trucks, locations int) {
 		}
 		time.Sleep(2 * time.Second)
 	}
-	logs, _ := d.docker("logs", "--tail", "30", d.name("web-0"))
-	d.t.Fatalf("/search?q=%s on port %d found nothing in 4 minutes; last answer: %s\nweb-0 logs:\n%s", q, port, last, logs)
+	// What the replica on that port said, and how the engine sees it.
+	replica := d.name(fmt.Sprintf("web-%d", port-d.port))
+	logs, _ := d.docker("logs", "--tail", "30", replica)
+	state, _ := d.docker("inspect", "--format", "{{json .State}} {{json .NetworkSettings.Ports}}", replica)
+	d.t.Fatalf("/search?q=%s on port %d found nothing in 4 minutes; last answer: %s\n%s: %s\nits logs:\n%s",
+		q, port, last, replica, state, logs)
 }
 
 // imageRevision is the last commit of the clone that changed the web
@@ -384,6 +403,52 @@ func (d *devStack) appendLine(rel, line string) {
 	if _, err := f.WriteString(line + "\n"); err != nil {
 		d.t.Fatal(err)
 	}
+}
+
+func (d *devStack) replaceIn(rel, old, new string) {
+	d.t.Helper()
+	b, err := os.ReadFile(filepath.Join(d.c.Dir, rel))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		d.t.Fatalf("%s no longer holds %q, which the test edits", rel, old)
+	}
+	d.write(rel, strings.Replace(string(b), old, new, 1))
+}
+
+// containerIDs are the IDs of the stack's web containers, in name order.
+func (d *devStack) containerIDs() string {
+	d.t.Helper()
+	out, err := d.docker("ps", "-a", "--filter", "label=project="+d.c.Project, "--filter", "label=component=web",
+		"--format", "{{.Names}}={{.ID}}")
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	lines := strings.Fields(out)
+	sort.Strings(lines)
+	return strings.Join(lines, " ")
+}
+
+// waitForVersion waits up to a minute for /healthz on port to name want
+// (a restarted container takes a few seconds), and returns the last one.
+func (d *devStack) waitForVersion(port int, want string) string {
+	deadline := time.Now().Add(time.Minute)
+	last := ""
+	for time.Now().Before(deadline) {
+		if res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/healthz"); err == nil {
+			var h struct{ Version string }
+			if json.NewDecoder(res.Body).Decode(&h) == nil {
+				last = h.Version
+			}
+			res.Body.Close()
+			if last == want {
+				return last
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	return last
 }
 
 func (d *devStack) committed(rel string) string {
