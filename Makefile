@@ -33,6 +33,10 @@ DEV_PLUGINS := --skip-plugin-pre-install
 # and about three quarters of the memory off its first compile
 # (infra/README.md, "First run", says how to measure it).
 DEV_BUILD := GOFLAGS=-tags=localonly
+# With localDevMode the dev web containers run the server built on the host:
+# up and preview build it first (make dev-build), as the program needs it.
+DEV_MODE_BUILD = @if [ "$$($(PULUMI_RUN) dev config get localDevMode --stack dev 2>/dev/null)" = true ]; \
+  then $(MAKE) --no-print-directory dev-build; fi
 # Answer destroy's question in advance (scripts, no terminal): make destroy YES=1
 YES ?=
 
@@ -49,13 +53,14 @@ pulumi: ## Use the pulumi on PATH, or build the Pulumi CLI from source into .cac
 .PHONY: up
 up: pulumi ## Deploy the dev stack on the local Docker engine and print the app URL
 	$(PULUMI_RUN) dev ready
-	@if [ "$$($(PULUMI_RUN) dev config get localDevMode --stack dev 2>/dev/null)" = true ]; then $(MAKE) --no-print-directory dev-build; fi
+	$(DEV_MODE_BUILD)
 	$(DEV_BUILD) $(PULUMI_RUN) dev up --stack dev --yes $(DEV_PLUGINS)
 	@echo; echo "SF Food Trucks is at: $$($(PULUMI_RUN) dev stack output url --stack dev)"
 
 .PHONY: preview
 preview: pulumi ## Show what `up` would change (STACK=dev|prod)
 	$(PULUMI_RUN) $(STACK) ready
+	$(if $(filter dev,$(STACK)),$(DEV_MODE_BUILD))
 	$(if $(filter dev,$(STACK)),$(DEV_BUILD)) $(PULUMI_RUN) $(STACK) preview --stack $(STACK) $(if $(filter dev,$(STACK)),$(DEV_PLUGINS))
 
 # --run-program: the program runs with today's config, so retainData set

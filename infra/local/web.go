@@ -269,7 +269,7 @@ func devBinDir(ctx *pulumi.Context) (string, error) {
 	dir := filepath.Join(projectRoot(ctx), DevBinDir)
 	if st, err := os.Stat(filepath.Join(dir, DevBinaryName)); err != nil || st.IsDir() {
 		return "", fmt.Errorf("localDevMode: the web containers run the server built on the host, "+
-			"and there is none at %s: run `make dev-build` (make up does it when localDevMode is true)",
+			"and there is none at %s: run `make dev-build` (make up and make preview do it when localDevMode is true)",
 			filepath.Join(dir, DevBinaryName))
 	}
 	return dir, nil

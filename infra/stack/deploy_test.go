@@ -108,7 +108,11 @@ func TestDevStackDeploysForRealOnTheDockerEngine(t *testing.T) {
 	// up builds the server on the host for it); a changed static file is
 	// served without an up, and a Go edit after make dev-reload, by the
 	// same containers, while make preview still shows no change.
-	d.change("localDevMode=true", plan{"update": {"web"}, "replace": {"web-0", "web-1"}})
+	d.set("localDevMode=true")
+	requireOK(t, d.run("make dev-build"))
+	d.expectPlan(plan{"update": {"web"}, "replace": {"web-0", "web-1"}})
+	requireOK(t, d.run("make up"))
+	d.waitForHealth()
 	page := d.get(port, "/")
 	const marker = "<!-- live edit -->"
 	d.appendLine("webapp/ui/static/index.html", marker)
@@ -210,10 +214,10 @@ func (d *devStack) expectPlan(want plan) {
 	d.t.Helper()
 	out := filepath.Join(d.t.TempDir(), "plan.json")
 	r := d.run("GOFLAGS=-tags=localonly bash infra/tools/pulumi/run.sh dev preview --stack dev --json --skip-plugin-pre-install >" + out)
-	if r.Err != nil {
-		d.t.Fatalf("preview --json: %v\n%s", r.Err, r.Output)
-	}
 	b, err := os.ReadFile(out)
+	if r.Err != nil {
+		d.t.Fatalf("preview --json: %v\n%s\n%s", r.Err, r.Output, b)
+	}
 	if err != nil {
 		d.t.Fatal(err)
 	}
