@@ -498,6 +498,13 @@ func (d *devStack) removeEverything() {
 			d.t.Errorf("removing what the test stack left: %v", err)
 		}
 	}
+	// The web image outlives destroy (the provider deletes no local image);
+	// the clone's is its own, by name.
+	if ids, _ := d.docker("images", "-q", "--filter", "reference="+d.name("web")); ids != "" {
+		if _, err := d.docker(append([]string{"image", "rm", "-f"}, strings.Fields(ids)...)...); err != nil {
+			d.t.Errorf("removing the test stack's web image: %v", err)
+		}
+	}
 }
 
 // dataServer serves the sample file inside the stack's network as
