@@ -69,7 +69,7 @@ func TestVendoredMarkerClusterMatchesREADME(t *testing.T) {
 	}
 	recorded := found("Leaflet.markercluster release line", regexp.MustCompile(`Vendored release: \*\*([^*]+)\*\*`))[0]
 	script := found("Leaflet.markercluster update script", regexp.MustCompile(`(?m)^MC_VERSION=(\S+)$`))[0]
-	sum := found("Leaflet.markercluster checksum line", regexp.MustCompile("`leaflet\\.markercluster\\.js` of ([^ ]+): sha256 ([0-9a-f]{64})"))
+	sum := found("Leaflet.markercluster checksum line", regexp.MustCompile("`leaflet\\.markercluster\\.js` of ([^ ]+): sha256\\s+([0-9a-f]{64})"))
 
 	if recorded != script || recorded != sum[0] {
 		t.Errorf("README.md records Leaflet.markercluster %s (script: MC_VERSION=%s) but its checksum line is of %s: vendor the files as README.md, \"Updating Leaflet.markercluster\", describes", recorded, script, sum[0])
