@@ -1,12 +1,13 @@
 // Command benchsearch is the search benchmark (make bench-search): the real
 // Elasticsearch node with the city's sample data, the app built and run as
 // its own process, and a bounded load generator on 127.0.0.1. Each scenario
-// drives the app's /search, then the node directly with the app's own
-// search body (the ceiling: what the node does with nothing in between),
-// then the node with the original app's query on the rows indexed as the
-// original did, and prints req/s, p50/p99, the app's and the node's CPU time
-// per request, and app/ceiling. webapp/README.md, "Benchmarks", explains how
-// to read it.
+// drives the app's /search (plain, then asking for gzip as browsers do),
+// then the node directly with the app's own search body (the ceiling: what
+// the node does with nothing in between), then the node with the original
+// app's query on the rows indexed as the original did, and prints req/s,
+// p50/p99, the app's and the node's CPU time per request, app/ceiling and
+// the bytes of an answer as sent. webapp/README.md, "Benchmarks", explains
+// how to read it.
 //
 // BENCH_DURATION (default 10s) and BENCH_CONCURRENCY (default 50) bound each
 // run; BENCH_SCENARIOS picks scenarios by name prefix (comma-separated);
@@ -67,11 +68,13 @@ func main() {
 type target struct {
 	URL  string
 	Body []byte
+	Gzip bool // ask for a gzip answer, as browsers do
 }
 
 // result is what one run measured.
 type result struct {
 	Requests, Errors, Status503 int
+	Bytes                       int64 // answer bodies as sent, compressed or not
 	Elapsed                     time.Duration
 	P50, P99                    time.Duration
 }
@@ -167,14 +170,15 @@ func bench() error {
 		conc, duration, warmup, len(rows), nodePID, runtime.NumCPU())
 	fmt.Printf("mix: the %d most common food words of the data, Zipf s=%.1f; top 5: %s\n",
 		len(words), zipfS, strings.Join(words[:min(5, len(words))], ", "))
-	fmt.Printf("%-22s %-8s %8s %9s %9s %7s %12s %13s %12s %11s\n",
-		"scenario", "target", "req/s", "p50", "p99", "errors", "app CPU/req", "node CPU/req", "app/ceiling", "cache hits")
+	fmt.Printf("%-22s %-8s %8s %9s %9s %7s %12s %13s %12s %11s %10s\n",
+		"scenario", "target", "req/s", "p50", "p99", "errors", "app CPU/req", "node CPU/req", "app/ceiling", "cache hits", "bytes/req")
 	// The ceiling asks what the app asks, as the app asks it.
 	ceilingURL := nodeURL + "/" + alias + "/_search?filter_path=" + strings.Join(search.SearchFilterPath, ",")
 	for _, sc := range scenarios {
-		var appT, otherT, nodeT, origT, flaskT []target
+		var appT, gzipT, otherT, nodeT, origT, flaskT []target
 		for _, w := range sc.words {
 			appT = append(appT, target{URL: app.base + "/search?q=" + url.QueryEscape(w)})
+			gzipT = append(gzipT, target{URL: app.base + "/search?q=" + url.QueryEscape(w), Gzip: true})
 			if other != nil {
 				otherT = append(otherT, target{URL: other.base + "/search?q=" + url.QueryEscape(w)})
 			}
@@ -194,7 +198,7 @@ func bench() error {
 			targets []target
 			app     *process // the serving app, for its CPU time and cache; nil: the node alone
 		}
-		lines := []line{{"app", appT, app}}
+		lines := []line{{"app", appT, app}, {"app gzip", gzipT, app}}
 		if other != nil {
 			lines = append(lines, line{"other", otherT, other})
 		}
@@ -225,10 +229,11 @@ func bench() error {
 			}
 			appCol, ratio, hits := perReq(appUsed), "", ""
 			switch l.name {
-			case "app", "other":
-				if l.name == "app" {
+			case "app", "app gzip", "other":
+				switch l.name {
+				case "app":
 					appRate = rate
-				} else {
+				case "other":
 					ratio = fmt.Sprintf("ours %.2fx", appRate/rate)
 				}
 				if cache1 := readCache(l.app.base); cache1 != nil && cache0 != nil {
@@ -251,8 +256,12 @@ func bench() error {
 			if r.Status503 > 0 {
 				errs += fmt.Sprintf(" (%d×503)", r.Status503)
 			}
-			fmt.Printf("%-22s %-8s %8.0f %9s %9s %7s %12s %13s %12s %11s\n",
-				sc.name, l.name, rate, ms(r.P50), ms(r.P99), errs, appCol, nodeCol, ratio, hits)
+			perAnswer := "n/a"
+			if r.Requests > 0 {
+				perAnswer = strconv.FormatInt(r.Bytes/int64(r.Requests), 10)
+			}
+			fmt.Printf("%-22s %-8s %8.0f %9s %9s %7s %12s %13s %12s %11s %10s\n",
+				sc.name, l.name, rate, ms(r.P50), ms(r.P99), errs, appCol, nodeCol, ratio, hits, perAnswer)
 		}
 	}
 	if c := readCache(app.base); c != nil {
@@ -314,7 +323,7 @@ func generate(targets []target, zipf bool, conc int, d time.Duration) result {
 				z = rand.NewZipf(r, zipfS, 1, uint64(len(targets)-1))
 			}
 			var mine []time.Duration
-			n, errs, st503 := 0, 0, 0
+			n, errs, st503, size := 0, 0, 0, int64(0)
 			for i := w; time.Now().Before(deadline); i++ {
 				tg := targets[i%len(targets)]
 				if z != nil {
@@ -327,10 +336,14 @@ func generate(targets []target, zipf bool, conc int, d time.Duration) result {
 				} else {
 					req, _ = http.NewRequest(http.MethodGet, tg.URL, nil)
 				}
+				if tg.Gzip {
+					req.Header.Set("Accept-Encoding", "gzip")
+				}
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
+					got, _ := io.Copy(io.Discard, resp.Body)
+					size += got
 					resp.Body.Close()
 				}
 				took := time.Since(t0)
@@ -353,6 +366,7 @@ func generate(targets []target, zipf bool, conc int, d time.Duration) result {
 			res.Requests += n
 			res.Errors += errs
 			res.Status503 += st503
+			res.Bytes += size
 			mu.Unlock()
 		})
 	}
