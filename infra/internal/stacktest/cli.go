@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sf-foodtrucks/foodtrucks/webapp/testkit/repo"
 )
 
 // EnvCLIRequired set to 1 (CI does) turns a missing Pulumi CLI into a test
@@ -124,7 +125,7 @@ func NewClone(tb testing.TB, cli string) *Clone {
 		tb.Fatalf("listing the working tree: %v", err)
 	}
 	for _, f := range strings.Split(strings.TrimRight(string(files), "\x00"), "\x00") {
-		if err := copyFile(filepath.Join(root, f), filepath.Join(c.Dir, f)); err != nil {
+		if err := repo.CopyFile(filepath.Join(root, f), filepath.Join(c.Dir, f)); err != nil {
 			if os.IsNotExist(err) {
 				continue // deleted in the working tree, not yet in the index
 			}
@@ -205,30 +206,6 @@ func (c *Clone) renameProject() error {
 
 // Key is a config key of the clone's project as a stack file writes it.
 func (c *Clone) Key(key string) string { return c.Project + ":" + key }
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, st.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
 
 // Env is the environment commands get: the caller's, less every PULUMI_*
 // variable (backend, passphrase, token, home), with HOME and PULUMI_HOME in

@@ -21,9 +21,9 @@ type answerer interface {
 
 // encoded is the searcher's answer as the API writes it, compressed once
 // here so that the cache keeps it compressed. Every miss pays for the
-// compression, so at gzip's fastest level: the default level costs a
-// quarter more CPU per miss for about a tenth fewer bytes (make
-// bench-search, TestAnswersOnTheWire).
+// compression, so at gzip's fastest level: the default level's few bytes
+// less do not pay for its CPU (make bench-search shows a miss's cost,
+// TestAnswersOnTheWire the bytes).
 type encoded struct{ s foodtrucks.Searcher }
 
 func (e encoded) answer(ctx context.Context, q foodtrucks.Query) (answer, string, error) {

@@ -68,9 +68,8 @@ const (
 
 // LeaseTTL is how long the load lease holds without renewal: longer than
 // the writes of one load (one bulk request of about 500 permits, a refresh
-// and an alias swap; the lease is renewed before the bulk and before the
-// swap), short enough that a task killed mid-load holds the others up for
-// this long at most.
+// and an alias swap; the lease is renewed before the swap), short enough
+// that a task killed mid-load holds the others up for this long at most.
 const LeaseTTL = 15 * time.Second
 
 // releaseTimeout bounds giving the lease back after a load, also when the
