@@ -167,8 +167,27 @@ func (d *devStack) run(line string, env ...string) stacktest.Result {
 	d.t.Helper()
 	started := time.Now()
 	r := d.c.Run(d.t, line, env...)
-	d.t.Logf("%s (%s)", line, time.Since(started).Round(time.Second))
+	d.t.Logf("%s (%s)%s", line, time.Since(started).Round(time.Second), outcome(r.Output))
 	return r
+}
+
+// outcomeLine is a line of a command's output that says what it did: the
+// CLI's resource summary, the app's address, an error.
+var outcomeLine = regexp.MustCompile(`^\s*(Resources:|[-+~]*\s*\d+ (to )?(create|update|replace|delete|unchanged)|error:|Duration:)|is at: http`)
+
+// outcome is what a command's output says it did, on one line, for the
+// test's log.
+func outcome(out string) string {
+	var kept []string
+	for _, l := range strings.Split(out, "\n") {
+		if outcomeLine.MatchString(l) {
+			kept = append(kept, strings.TrimSpace(l))
+		}
+	}
+	if len(kept) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(kept, " | ")
 }
 
 func (d *devStack) name(component string) string { return d.c.Project + "-dev-" + component }
