@@ -42,7 +42,7 @@ func TestDevStackDeploysForRealOnTheDockerEngine(t *testing.T) {
 	c.Plugins = plugins
 	c.Timeout = 20 * time.Minute
 	port := freePortPair(t)
-	d := &devStack{t: t, c: c, port: port}
+	d := &devStack{t: t, c: c, port: port, webImages: map[string]bool{}}
 	// The clone's own settings, committed as a user would: the stand-in
 	// image, the engine's own open-files limit (this engine grants no
 	// 65535), free host ports, and permits from the data server below.
@@ -161,6 +161,10 @@ type devStack struct {
 	t    *testing.T
 	c    *stacktest.Clone
 	port int
+	// Every image the stack's web image name has stood for: a rebuild
+	// moves the name and leaves the old image untagged, and destroy
+	// removes neither.
+	webImages map[string]bool
 }
 
 func (d *devStack) run(line string, env ...string) stacktest.Result {
@@ -168,6 +172,9 @@ func (d *devStack) run(line string, env ...string) stacktest.Result {
 	started := time.Now()
 	r := d.c.Run(d.t, line, env...)
 	d.t.Logf("%s (%s)%s", line, time.Since(started).Round(time.Second), outcome(r.Output))
+	if id, err := d.docker("image", "inspect", "--format", "{{.Id}}", d.name("web")); err == nil {
+		d.webImages[id] = true
+	}
 	return r
 }
 
@@ -517,11 +524,23 @@ func (d *devStack) removeEverything() {
 			d.t.Errorf("removing what the test stack left: %v", err)
 		}
 	}
-	// The web image outlives destroy (the provider deletes no local image);
-	// the clone's is its own, by name.
-	if ids, _ := d.docker("images", "-q", "--filter", "reference="+d.name("web")); ids != "" {
-		if _, err := d.docker(append([]string{"image", "rm", "-f"}, strings.Fields(ids)...)...); err != nil {
-			d.t.Errorf("removing the test stack's web image: %v", err)
+	// The web images outlive destroy (the provider deletes no local image):
+	// the one the clone's name stands for now, and those it stood for before.
+	// The name goes by name, never by ID: a build of the same sources can be
+	// the very image the user's own stack has under its name, which stays.
+	if id, err := d.docker("image", "inspect", "--format", "{{.Id}}", d.name("web")); err == nil {
+		d.webImages[id] = true
+		if _, err := d.docker("image", "rm", d.name("web")); err != nil {
+			d.t.Errorf("removing the test stack's web image name: %v", err)
+		}
+	}
+	// Of the images it stood for, those no name points at any more.
+	for id := range d.webImages {
+		if tags, err := d.docker("image", "inspect", "--format", "{{len .RepoTags}}", id); err != nil || tags != "0" {
+			continue // gone, or another name's
+		}
+		if _, err := d.docker("image", "rm", id); err != nil {
+			d.t.Errorf("removing an image the test stack built: %v", err)
 		}
 	}
 }
